@@ -1,0 +1,138 @@
+import { DispatchState } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import type { JsonObject, JsonValue } from "../core/json.js";
+import type { Status } from "../core/status.js";
+
+export { DispatchState };
+
+export interface RunRecord {
+  runId: string;
+  attempt: number;
+  dispatchTime: number;
+  /** The composed input; undefined for a callback run whose input is composed at dispatch. */
+  lastInput?: JsonObject;
+  /** For callback runs: what the input is composed from (`deep_merge(base, kwargs)`). */
+  base?: JsonObject;
+  dispatchState: DispatchState;
+  result?: JsonValue;
+  error?: { message: string; type: string; attempt: number };
+  requestId: string;
+  /** Engine metadata given with RunSignature, merged over the signature's at dispatch. */
+  metadata: Record<string, string>;
+  /** Callbacks dispatched when the run ended (answered again to a repeated report). */
+  dispatchedCallbacks: string[];
+}
+
+export interface LockRecord {
+  lockId: string;
+  owner: string;
+  expireTime: number;
+}
+
+/** A stored signature. Times are Unix milliseconds. */
+export interface SignatureRecord {
+  key: string;
+  taskName: string;
+  kwargs: JsonObject;
+  creationTime: number;
+  updateTime: number;
+  successCallbacks: string[];
+  errorCallbacks: string[];
+  status: Status;
+  lastStatus: Status;
+  returnFieldName: string;
+  inputSchema?: JsonObject;
+  containerKey: string;
+  revision: number;
+  expireTime: number;
+  run?: RunRecord;
+  /** Present only while the lease is live (expire_time in the future). */
+  lock?: LockRecord;
+  metadata: Record<string, string>;
+  removed: boolean;
+}
+
+/**
+ * The flat field layout both stores keep a signature in (a Redis hash; a plain
+ * object in memory). JSON values are kept as JSON text. Empty string = absent.
+ */
+export const F = {
+  key: "k",
+  taskName: "task",
+  kwargs: "kwargs",
+  creationTime: "ctime",
+  updateTime: "utime",
+  successCallbacks: "succ",
+  errorCallbacks: "errc",
+  status: "st",
+  lastStatus: "lst",
+  returnFieldName: "rfn",
+  inputSchema: "schema",
+  containerKey: "ckey",
+  revision: "rev",
+  expireTime: "exp",
+  runId: "run_id",
+  attempt: "att",
+  dispatchTime: "dtime",
+  lastInput: "input",
+  base: "base",
+  dispatchState: "dstate",
+  result: "result",
+  error: "error",
+  runRequestId: "rreq",
+  runMetadata: "rmeta",
+  dispatchedCallbacks: "cbs",
+  lockId: "lock_id",
+  lockOwner: "lock_owner",
+  lockExpire: "lock_exp",
+  metadata: "meta",
+  removed: "removed",
+} as const;
+
+export type FlatRecord = Record<string, string>;
+
+const json = <T>(s: string | undefined): T | undefined => (s ? (JSON.parse(s) as T) : undefined);
+const int = (s: string | undefined) => (s ? Number(s) : 0);
+
+/** Decodes the flat layout; `now` decides whether a stored lease is still live. */
+export function decodeRecord(h: FlatRecord, now: number): SignatureRecord {
+  const attempt = int(h[F.attempt]);
+  const lockExpire = int(h[F.lockExpire]);
+  return {
+    key: h[F.key],
+    taskName: h[F.taskName],
+    kwargs: json<JsonObject>(h[F.kwargs]) ?? {},
+    creationTime: int(h[F.creationTime]),
+    updateTime: int(h[F.updateTime]),
+    successCallbacks: json<string[]>(h[F.successCallbacks]) ?? [],
+    errorCallbacks: json<string[]>(h[F.errorCallbacks]) ?? [],
+    status: int(h[F.status]) as Status,
+    lastStatus: int(h[F.lastStatus]) as Status,
+    returnFieldName: h[F.returnFieldName] ?? "",
+    inputSchema: json<JsonObject>(h[F.inputSchema]),
+    containerKey: h[F.containerKey] ?? "",
+    revision: int(h[F.revision]),
+    expireTime: int(h[F.expireTime]),
+    run:
+      attempt > 0
+        ? {
+            runId: h[F.runId] ?? "",
+            attempt,
+            dispatchTime: int(h[F.dispatchTime]),
+            lastInput: json<JsonObject>(h[F.lastInput]),
+            base: json<JsonObject>(h[F.base]),
+            dispatchState: int(h[F.dispatchState]) as DispatchState,
+            result: json<JsonValue>(h[F.result]),
+            error: json(h[F.error]),
+            requestId: h[F.runRequestId] ?? "",
+            metadata: json<Record<string, string>>(h[F.runMetadata]) ?? {},
+            dispatchedCallbacks: json<string[]>(h[F.dispatchedCallbacks]) ?? [],
+          }
+        : undefined,
+    lock:
+      h[F.lockId] && lockExpire > now
+        ? { lockId: h[F.lockId], owner: h[F.lockOwner] ?? "", expireTime: lockExpire }
+        : undefined,
+    metadata: json<Record<string, string>>(h[F.metadata]) ?? {},
+    removed: h[F.removed] === "1",
+  };
+}
