@@ -1,17 +1,38 @@
 #!/usr/bin/env bash
-# Installs the pinned code generators into .tools/ (idempotent, registries only).
+# Installs the pinned tools into .tools/ (idempotent; needs only the package registries, and nothing once
+# installed):
+#   .tools/bin/protoc-gen-go, .tools/bin/protoc-gen-go-grpc   Go code generators (go install)
+#   .tools/venv                                                Python venv with scripts/requirements-tools.txt
+# buf and protoc-gen-es come from node_modules (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .tools/bin
-if [ ! -x .tools/bin/protoc-gen-go ]; then
-  GOBIN="$PWD/.tools/bin" go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
-fi
-if [ ! -x .tools/bin/protoc-gen-go-grpc ]; then
-  GOBIN="$PWD/.tools/bin" go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.0
-fi
+
+PROTOC_GEN_GO_VERSION=v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION=v1.6.0
+
+# go install a tool unless the stamp of that exact version is there.
+go_tool() { # name module version
+  local name=$1 module=$2 version=$3
+  if [ ! -x ".tools/bin/$name" ] || [ ! -f ".tools/bin/.$name@$version" ]; then
+    echo "tools: go install $module@$version" >&2
+    GOBIN="$PWD/.tools/bin" go install "$module@$version"
+    rm -f .tools/bin/."$name"@*
+    touch ".tools/bin/.$name@$version"
+  fi
+}
+go_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GEN_GO_VERSION"
+go_tool protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC_VERSION"
+
+# The Python venv, reinstalled from the requirements whenever they change.
 if [ ! -x .tools/venv/bin/python ]; then
+  echo "tools: python3 -m venv .tools/venv" >&2
   python3 -m venv .tools/venv
 fi
-if ! .tools/venv/bin/python -c 'import grpc_tools' 2>/dev/null; then
-  .tools/venv/bin/pip install -q -r scripts/requirements-tools.txt
+want=$(sha256sum scripts/requirements-tools.txt | cut -d' ' -f1)
+have=$(cat .tools/venv/.requirements.sha256 2>/dev/null || true)
+if [ "$want" != "$have" ]; then
+  echo "tools: pip install -r scripts/requirements-tools.txt" >&2
+  .tools/venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/requirements-tools.txt
+  echo "$want" > .tools/venv/.requirements.sha256
 fi
