@@ -102,9 +102,8 @@ export interface StoredEvent {
 }
 
 /** One outbox entry: work for the dispatcher loop, written in the same step as the state change. */
-export type OutboxEntry =
-  | { id: string; kind: "trigger"; key: string; attempt: number }
-  | { id: string; kind: "cancel"; key: string; runId: string };
+export type OutboxDraft = { kind: "trigger"; key: string; attempt: number } | { kind: "cancel"; key: string; runId: string };
+export type OutboxEntry = OutboxDraft & { id: string };
 
 /**
  * A signature store. Every mutation is one atomic step: it checks its preconditions

@@ -1,0 +1,62 @@
+import { EventEmitter } from "node:events";
+import type { EventLog, StoredEvent } from "../store.js";
+
+/** The memory store's event history: an array trimmed to `max` entries (whole revisions). */
+export class MemoryEventLog implements EventLog {
+  private readonly log: StoredEvent[] = [];
+  private readonly appended = new EventEmitter();
+
+  constructor(
+    private readonly max: number,
+    private readonly current: () => number,
+  ) {
+    this.appended.setMaxListeners(0);
+  }
+
+  append(events: StoredEvent[]) {
+    this.log.push(...events);
+    if (this.log.length > this.max) {
+      let cut = this.log.length - this.max;
+      while (cut < this.log.length && this.log[cut].revision === this.log[cut - 1]?.revision) cut++;
+      this.log.splice(0, cut);
+    }
+    this.appended.emit("events");
+  }
+
+  async oldestRevision() {
+    return this.log[0]?.revision ?? this.current() + 1;
+  }
+
+  async range(fromRevision: number, limit: number) {
+    const start = this.firstIndexAtOrAfter(fromRevision);
+    let end = Math.min(this.log.length, start + limit);
+    while (end < this.log.length && this.log[end].revision === this.log[end - 1].revision) end++;
+    return this.log.slice(start, end);
+  }
+
+  async tail(afterRevision: number, blockMs: number): Promise<StoredEvent[]> {
+    const ready = await this.range(afterRevision + 1, 1000);
+    if (ready.length > 0 || blockMs <= 0) return ready;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.appended.off("events", done);
+        resolve();
+      };
+      const timer = setTimeout(done, blockMs);
+      this.appended.on("events", done);
+    });
+    return this.range(afterRevision + 1, 1000);
+  }
+
+  private firstIndexAtOrAfter(revision: number) {
+    let lo = 0;
+    let hi = this.log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.log[mid].revision < revision) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

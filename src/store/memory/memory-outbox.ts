@@ -1,0 +1,69 @@
+import { EventEmitter } from "node:events";
+import type { Outbox, OutboxDraft, OutboxEntry } from "../store.js";
+
+type Pending = { entry: OutboxEntry; consumer?: string; deliveredAt: number };
+
+/** The memory store's outbox: the same delivery/claim/ack contract as a Redis consumer group. */
+export class MemoryOutbox implements Outbox {
+  private seq = 0;
+  private readonly entries = new Map<string, Pending>();
+  private readonly added = new EventEmitter();
+
+  constructor(private readonly now: () => number) {
+    this.added.setMaxListeners(0);
+  }
+
+  add(entry: OutboxDraft) {
+    const id = `${++this.seq}`;
+    this.entries.set(id, { entry: { ...entry, id }, deliveredAt: 0 });
+    this.added.emit("added");
+  }
+
+  async read(consumer: string, count: number, blockMs: number) {
+    let got = this.take(consumer, count);
+    if (got.length === 0 && blockMs > 0) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.added.off("added", done);
+          resolve();
+        };
+        const timer = setTimeout(done, blockMs);
+        this.added.on("added", done);
+      });
+      got = this.take(consumer, count);
+    }
+    return got;
+  }
+
+  async claimStale(consumer: string, idleMs: number, count: number) {
+    const now = this.now();
+    const out: OutboxEntry[] = [];
+    for (const p of this.entries.values()) {
+      if (out.length >= count) break;
+      if (p.consumer && p.consumer !== consumer && now - p.deliveredAt >= idleMs) {
+        p.consumer = consumer;
+        p.deliveredAt = now;
+        out.push(p.entry);
+      }
+    }
+    return out;
+  }
+
+  async ack(ids: string[]) {
+    for (const id of ids) this.entries.delete(id);
+  }
+
+  private take(consumer: string, count: number) {
+    const out: OutboxEntry[] = [];
+    for (const p of this.entries.values()) {
+      if (out.length >= count) break;
+      if (!p.consumer) {
+        p.consumer = consumer;
+        p.deliveredAt = this.now();
+        out.push(p.entry);
+      }
+    }
+    return out;
+  }
+}

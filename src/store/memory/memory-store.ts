@@ -1,0 +1,523 @@
+import { Code } from "@connectrpc/connect";
+import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
+import { aborted, failedPrecondition, notFound, ServiceError } from "../../core/errors.js";
+import type { JsonObject, JsonValue } from "../../core/json.js";
+import { isTerminal, refusalReason, Status, statusName, type TransitionRule } from "../../core/status.js";
+import { decodeRecord, DispatchState, F, type FlatRecord } from "../record.js";
+import type * as S from "../store.js";
+import { MemoryEventLog } from "./memory-events.js";
+import { MemoryOutbox } from "./memory-outbox.js";
+
+const str = JSON.stringify;
+const num = (h: FlatRecord, f: string) => Number(h[f] || 0);
+
+/**
+ * The embedded store. Each mutation runs synchronously between two awaits, so it is as
+ * atomic as a Redis script; a `Tx` collects its events and outbox entries and commits
+ * them with one new revision.
+ */
+export class MemoryStore implements S.Store {
+  readonly kind = "memory";
+  private revision = 0;
+  private readonly sigs = new Map<string, FlatRecord>();
+  private readonly requests = new Map<string, { key: string; expireAt: number }>();
+  private readonly log: MemoryEventLog;
+  readonly outbox: MemoryOutbox;
+  readonly events: MemoryEventLog;
+  private sweeper: NodeJS.Timeout;
+
+  constructor(private readonly opts: S.StoreOptions) {
+    this.log = new MemoryEventLog(opts.historyMax, () => this.revision);
+    this.events = this.log;
+    this.outbox = new MemoryOutbox(opts.now);
+    this.sweeper = setInterval(() => this.sweep(), 1000);
+    this.sweeper.unref();
+  }
+
+  async get(key: string) {
+    const h = this.find(key);
+    return h && decodeRecord(h, this.opts.now());
+  }
+
+  async getMany(keys: string[]) {
+    return Promise.all(keys.map((k) => this.get(k)));
+  }
+
+  async list(q: S.ListQuery): Promise<S.ListPage> {
+    const [cTime, cKey] = q.cursor ? (JSON.parse(q.cursor) as [number, string]) : [Infinity, ""];
+    const now = this.opts.now();
+    const rows = [...this.sigs.values()]
+      .filter((h) => num(h, F.expireTime) > now)
+      .filter((h) => {
+        const t = num(h, F.creationTime);
+        return t < cTime || (t === cTime && h[F.key] < cKey);
+      })
+      .filter((h) => q.statuses.length === 0 || q.statuses.includes(num(h, F.status)))
+      .filter((h) => !q.taskName || h[F.taskName] === q.taskName)
+      .filter((h) => q.createdAfter === undefined || num(h, F.creationTime) >= q.createdAfter)
+      .filter((h) => q.createdBefore === undefined || num(h, F.creationTime) < q.createdBefore)
+      .sort((a, b) => num(b, F.creationTime) - num(a, F.creationTime) || (a[F.key] < b[F.key] ? 1 : -1));
+    const page = rows.slice(0, q.pageSize);
+    const last = page[page.length - 1];
+    return {
+      records: page.map((h) => decodeRecord(h, now)),
+      cursor: rows.length > q.pageSize && last ? str([num(last, F.creationTime), last[F.key]]) : undefined,
+    };
+  }
+
+  async create(c: S.CreateCommand): Promise<S.MutationResult> {
+    const now = this.opts.now();
+    if (c.requestId) {
+      const seen = this.requests.get(c.requestId);
+      const h = seen && seen.expireAt > now ? this.find(seen.key) : undefined;
+      if (h) return { record: decodeRecord(h, now), changed: false };
+    }
+    const missing = [...c.successCallbacks, ...c.errorCallbacks].filter((k) => {
+      const h = this.find(k);
+      return !h || h[F.removed] === "1";
+    });
+    if (missing.length > 0) {
+      throw failedPrecondition("CALLBACKS_NOT_FOUND", `callbacks not found: ${missing.join(", ")}`, {
+        missing: missing.join(","),
+      });
+    }
+    const h: FlatRecord = {
+      [F.key]: c.key,
+      [F.taskName]: c.taskName,
+      [F.kwargs]: str(c.kwargs),
+      [F.creationTime]: String(c.creationTime),
+      [F.successCallbacks]: str(c.successCallbacks),
+      [F.errorCallbacks]: str(c.errorCallbacks),
+      [F.status]: String(c.status),
+      [F.lastStatus]: String(Status.UNSPECIFIED),
+      [F.returnFieldName]: c.returnFieldName,
+      [F.inputSchema]: c.inputSchema ? str(c.inputSchema) : "",
+      [F.containerKey]: "",
+      [F.metadata]: str(c.metadata),
+      [F.removed]: "0",
+    };
+    this.sigs.set(c.key, h);
+    const tx = this.tx();
+    tx.touch(h, EventType.CREATED);
+    tx.commit();
+    if (c.requestId) this.requests.set(c.requestId, { key: c.key, expireAt: now + this.opts.requestIdTtlMs });
+    return { record: decodeRecord(h, now), changed: true };
+  }
+
+  async update(u: S.UpdateCommand) {
+    const h = this.guarded(u.key, u.guard);
+    if (u.kwargs) h[F.kwargs] = str(u.kwargs);
+    if (u.metadata) h[F.metadata] = str(u.metadata);
+    if (u.inputSchema !== undefined) h[F.inputSchema] = u.inputSchema ? str(u.inputSchema) : "";
+    if (u.returnFieldName !== undefined) h[F.returnFieldName] = u.returnFieldName;
+    return this.single(h, EventType.UPDATED);
+  }
+
+  async delete(key: string, guard: S.Guard) {
+    const h = this.guarded(key, guard, { allowRemoved: true });
+    const tx = this.tx();
+    tx.touch(h, EventType.DELETED);
+    const rev = tx.commit();
+    this.sigs.delete(key);
+    return rev;
+  }
+
+  async remove(key: string, withError: boolean, withSuccess: boolean, guard: S.Guard): Promise<S.RemoveResult> {
+    const h = this.guarded(key, guard, { allowRemoved: true });
+    if (h[F.removed] === "1") return { keys: [], revision: this.revision };
+    const tx = this.tx();
+    const keys = tx.retire([key], withError, withSuccess);
+    return { keys, revision: tx.commit() };
+  }
+
+  async transition(key: string, rule: TransitionRule, guard: S.Guard) {
+    const h = this.guarded(key, guard);
+    const from = num(h, F.status);
+    if (rule.noop.includes(from)) return this.unchanged(h);
+    if (!rule.from.includes(from)) throw invalid(refusalReason(rule, from), rule.name, from);
+    const tx = this.tx();
+    tx.setStatus(h, rule.to);
+    if (rule.cancelRun) tx.cancelRun(h, from);
+    if (rule.redispatch && num(h, F.attempt) > 0) tx.requeue(h);
+    if (rule.retireCallbacks) {
+      const cbs = [...json<string[]>(h[F.successCallbacks]), ...json<string[]>(h[F.errorCallbacks])];
+      tx.retire(cbs, true, true, new Set([key]));
+    }
+    tx.commit();
+    return this.changed(h);
+  }
+
+  async run(c: S.RunCommand) {
+    const h = this.guarded(c.key, c.guard);
+    const status = num(h, F.status);
+    if (num(h, F.attempt) > 0) {
+      if (c.requestId && c.requestId === h[F.runRequestId]) return this.unchanged(h);
+      throw failedPrecondition("ALREADY_DISPATCHED", `signature ${c.key} was already dispatched`, {
+        run_id: h[F.runId] ?? "",
+      });
+    }
+    if (status !== Status.PENDING && status !== Status.SUSPENDED) throw invalid("INVALID_TRANSITION", "run", status);
+    const tx = this.tx();
+    h[F.lastInput] = str(c.input);
+    h[F.runRequestId] = c.requestId;
+    h[F.runMetadata] = str(c.metadata);
+    tx.newRun(h, 1, status === Status.SUSPENDED ? DispatchState.PARKED : DispatchState.QUEUED);
+    tx.commit();
+    return this.changed(h);
+  }
+
+  async lock(c: S.LockCommand) {
+    const h = this.existing(c.key);
+    if (h[F.removed] === "1") throw removedError(c.key);
+    const now = this.opts.now();
+    const live = h[F.lockId] && num(h, F.lockExpire) > now;
+    if (c.renewLockId) {
+      if (!live || h[F.lockId] !== c.renewLockId) throw lockMismatch(c.key);
+    } else {
+      if (live) throw locked(h);
+      h[F.lockId] = c.newLockId;
+    }
+    h[F.lockOwner] = c.owner;
+    h[F.lockExpire] = String(now + c.ttlMs);
+    return this.single(h, EventType.LOCKED);
+  }
+
+  async unlock(key: string, lockId: string) {
+    const h = this.existing(key);
+    const live = h[F.lockId] && num(h, F.lockExpire) > this.opts.now();
+    if (!live || h[F.lockId] !== lockId) throw lockMismatch(key);
+    h[F.lockId] = "";
+    h[F.lockOwner] = "";
+    h[F.lockExpire] = "";
+    return this.single(h, EventType.UNLOCKED);
+  }
+
+  async startTask(key: string, runId: string, _attempt: number, guard: S.Guard): Promise<S.StartDecision> {
+    const h = this.existing(key);
+    this.checkLock(h, guard.lockId);
+    const skip = (reason: string) => ({ run: false as const, reason, record: decodeRecord(h, this.opts.now()) });
+    if (h[F.removed] === "1") return skip("SIGNATURE_REMOVED");
+    if (num(h, F.attempt) === 0) return skip("STALE_RUN");
+    const adopt = !h[F.runId] && num(h, F.dispatchState) === DispatchState.QUEUED;
+    if (!adopt && h[F.runId] !== runId) return skip("STALE_RUN");
+    const status = num(h, F.status);
+    const skipReason = START_SKIP[status as Status];
+    if (skipReason) return skip(skipReason);
+    if (status === Status.ACTIVE) return { run: true, record: decodeRecord(h, this.opts.now()) };
+    const tx = this.tx();
+    h[F.runId] = runId;
+    h[F.dispatchState] = String(DispatchState.TRIGGERED);
+    tx.setStatus(h, Status.ACTIVE);
+    tx.commit();
+    return { run: true, record: decodeRecord(h, this.opts.now()) };
+  }
+
+  async completeTask(key: string, runId: string, result: JsonValue, guard: S.Guard): Promise<S.CompleteResult> {
+    const h = this.reportable(key, runId, guard, Status.DONE);
+    if (num(h, F.status) === Status.DONE) return this.outcome(h);
+    const tx = this.tx();
+    h[F.result] = str(result);
+    tx.setStatus(h, Status.DONE);
+    const dispatched = tx.dispatchCallbacks(json(h[F.successCallbacks]), (cb) => ({ [cb[F.returnFieldName]]: result }));
+    h[F.dispatchedCallbacks] = str(dispatched);
+    tx.retire(json(h[F.errorCallbacks]), true, true, new Set([key]));
+    tx.commit();
+    return this.outcome(h);
+  }
+
+  async failTask(key: string, runId: string, error: S.TaskErrorInput, final: boolean, guard: S.Guard) {
+    const h = this.reportable(key, runId, guard, Status.FAILED);
+    if (num(h, F.status) === Status.FAILED) return this.outcome(h);
+    const tx = this.tx();
+    h[F.error] = str(error);
+    if (!final) {
+      tx.touch(h, EventType.ATTEMPT_FAILED);
+      tx.commit();
+      return this.outcome(h);
+    }
+    tx.fail(h, error);
+    tx.commit();
+    return this.outcome(h);
+  }
+
+  async markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined) {
+    const h = this.find(key);
+    if (!h || num(h, F.attempt) !== attempt) return undefined;
+    const tx = this.tx();
+    if (h[F.runId]) {
+      if (h[F.runId] !== runId) tx.enqueueCancel(key, runId);
+      tx.commit();
+      return undefined;
+    }
+    h[F.runId] = runId;
+    if (input) h[F.lastInput] = str(input);
+    if (num(h, F.dispatchState) === DispatchState.QUEUED) h[F.dispatchState] = String(DispatchState.TRIGGERED);
+    const status = num(h, F.status);
+    if (h[F.removed] === "1" || status === Status.INTERRUPTED || status === Status.CANCELED) tx.enqueueCancel(key, runId);
+    tx.touch(h, EventType.DISPATCHED);
+    tx.commit();
+    return this.changed(h);
+  }
+
+  async markParked(key: string, attempt: number) {
+    const h = this.find(key);
+    if (!h || num(h, F.attempt) !== attempt || num(h, F.status) !== Status.SUSPENDED) return undefined;
+    if (num(h, F.dispatchState) !== DispatchState.QUEUED) return undefined;
+    h[F.dispatchState] = String(DispatchState.PARKED);
+    return this.single(h, EventType.UPDATED);
+  }
+
+  async failDispatch(key: string, attempt: number, error: S.TaskErrorInput) {
+    const h = this.find(key);
+    if (!h || num(h, F.attempt) !== attempt || num(h, F.status) !== Status.PENDING || h[F.removed] === "1") {
+      return undefined;
+    }
+    const tx = this.tx();
+    h[F.error] = str(error);
+    tx.fail(h, error);
+    tx.commit();
+    return this.outcome(h);
+  }
+
+  async currentRevision() {
+    return this.revision;
+  }
+
+  async ping() {}
+
+  async close() {
+    clearInterval(this.sweeper);
+  }
+
+  private tx() {
+    return new Tx(this, this.opts);
+  }
+
+  /** Commits one mutation's events and outbox entries under the next revision. */
+  commit(stamp: (revision: number) => S.StoredEvent[], outbox: S.OutboxDraft[]) {
+    const revision = ++this.revision;
+    this.log.append(stamp(revision));
+    for (const o of outbox) this.outbox.add(o);
+    return revision;
+  }
+
+  find(key: string): FlatRecord | undefined {
+    const h = this.sigs.get(key);
+    if (h && num(h, F.expireTime) <= this.opts.now()) {
+      this.sigs.delete(key);
+      return undefined;
+    }
+    return h;
+  }
+
+  private existing(key: string) {
+    const h = this.find(key);
+    if (!h) throw notFound(key);
+    return h;
+  }
+
+  private guarded(key: string, guard: S.Guard, o: { allowRemoved?: boolean } = {}) {
+    const h = this.existing(key);
+    if (!o.allowRemoved && h[F.removed] === "1") throw removedError(key);
+    this.checkLock(h, guard.lockId);
+    if (guard.expectedRevision && guard.expectedRevision !== num(h, F.revision)) {
+      throw aborted("REVISION_MISMATCH", `signature ${key} is at revision ${h[F.revision]}`, {
+        expected_revision: String(guard.expectedRevision),
+        current_revision: h[F.revision],
+      });
+    }
+    return h;
+  }
+
+  private checkLock(h: FlatRecord, lockId: string | undefined) {
+    if (h[F.lockId] && num(h, F.lockExpire) > this.opts.now() && h[F.lockId] !== lockId) throw locked(h);
+  }
+
+  /** Worker-report preconditions: lease, run fence, removed, then ACTIVE (or the report's own final status). */
+  private reportable(key: string, runId: string, guard: S.Guard, finalStatus: Status) {
+    const h = this.existing(key);
+    this.checkLock(h, guard.lockId);
+    if (!h[F.runId] || h[F.runId] !== runId) {
+      throw failedPrecondition("STALE_RUN", `run ${runId} is not the current run of ${key}`, {
+        current_run_id: h[F.runId] ?? "",
+      });
+    }
+    const status = num(h, F.status);
+    if (status === finalStatus) return h;
+    if (h[F.removed] === "1") throw removedError(key);
+    if (status !== Status.ACTIVE) throw invalid("TASK_NOT_ACTIVE", "report", status);
+    return h;
+  }
+
+  private single(h: FlatRecord, type: EventType) {
+    const tx = this.tx();
+    tx.touch(h, type);
+    tx.commit();
+    return this.changed(h);
+  }
+
+  private changed(h: FlatRecord): S.MutationResult {
+    return { record: decodeRecord(h, this.opts.now()), changed: true };
+  }
+
+  private unchanged(h: FlatRecord): S.MutationResult {
+    return { record: decodeRecord(h, this.opts.now()), changed: false };
+  }
+
+  private outcome(h: FlatRecord): S.CompleteResult {
+    const record = decodeRecord(h, this.opts.now());
+    return { record, dispatched: record.run?.dispatchedCallbacks ?? [] };
+  }
+
+  private sweep() {
+    const now = this.opts.now();
+    for (const [k, h] of this.sigs) if (num(h, F.expireTime) <= now) this.sigs.delete(k);
+    for (const [id, r] of this.requests) if (r.expireAt <= now) this.requests.delete(id);
+  }
+}
+
+type PendingEvent = { type: EventType; key: string; time: number; flat: FlatRecord };
+
+/** The changes of one mutation, committed under one revision. */
+class Tx {
+  private readonly events: PendingEvent[] = [];
+  private readonly outboxEntries: S.OutboxDraft[] = [];
+  private readonly touched: FlatRecord[] = [];
+  private readonly now: number;
+
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly opts: S.StoreOptions,
+  ) {
+    this.now = opts.now();
+  }
+
+  touch(h: FlatRecord, type: EventType) {
+    if (!this.touched.includes(h)) this.touched.push(h);
+    this.events.push({ type, key: h[F.key], time: this.now, flat: h });
+  }
+
+  setStatus(h: FlatRecord, to: Status) {
+    h[F.lastStatus] = h[F.status];
+    h[F.status] = String(to);
+    this.touch(h, EventType.STATUS_CHANGED);
+  }
+
+  newRun(h: FlatRecord, attempt: number, state: DispatchState) {
+    h[F.attempt] = String(attempt);
+    h[F.runId] = "";
+    h[F.dispatchTime] = String(this.now);
+    h[F.dispatchState] = String(state);
+    this.touch(h, EventType.RUN_QUEUED);
+    if (state === DispatchState.QUEUED) this.outboxEntries.push({ kind: "trigger", key: h[F.key], attempt });
+  }
+
+  requeue(h: FlatRecord) {
+    this.newRun(h, num(h, F.attempt) + 1, DispatchState.QUEUED);
+  }
+
+  enqueueCancel(key: string, runId: string) {
+    this.outboxEntries.push({ kind: "cancel", key, runId });
+  }
+
+  cancelRun(h: FlatRecord, from: Status) {
+    const inFlight = from === Status.PENDING || from === Status.ACTIVE || from === Status.SUSPENDED;
+    if (inFlight && h[F.runId]) this.enqueueCancel(h[F.key], h[F.runId]);
+  }
+
+  /** FAILED with error callbacks dispatched and the success tree retired. */
+  fail(h: FlatRecord, error: S.TaskErrorInput) {
+    this.setStatus(h, Status.FAILED);
+    const input = h[F.lastInput] ? (JSON.parse(h[F.lastInput]) as JsonObject) : {};
+    const dispatched = this.dispatchCallbacks(json(h[F.errorCallbacks]), () => ({ ...input, mageflow_error: { ...error } }));
+    h[F.dispatchedCallbacks] = str(dispatched);
+    this.retire(json(h[F.successCallbacks]), true, true, new Set([h[F.key]]));
+  }
+
+  dispatchCallbacks(keys: string[], base: (cb: FlatRecord) => JsonObject) {
+    const out: string[] = [];
+    for (const k of keys) {
+      const cb = this.store.find(k);
+      if (!cb || cb[F.removed] === "1" || num(cb, F.attempt) > 0) continue;
+      const status = num(cb, F.status);
+      if (status !== Status.PENDING && status !== Status.SUSPENDED) continue;
+      cb[F.base] = str(base(cb));
+      this.newRun(cb, 1, status === Status.SUSPENDED ? DispatchState.PARKED : DispatchState.QUEUED);
+      out.push(k);
+    }
+    return out;
+  }
+
+  /**
+   * Retires `roots` and, recursively, their callbacks: at the roots only the branches the
+   * flags select, below them both. Returns the retired keys.
+   */
+  retire(roots: string[], withError: boolean, withSuccess: boolean, visited = new Set<string>()) {
+    const out: string[] = [];
+    const queue: Array<[string, boolean, boolean]> = roots.map((k) => [k, withError, withSuccess]);
+    while (queue.length > 0) {
+      const [k, followError, followSuccess] = queue.shift()!;
+      if (visited.has(k)) continue;
+      visited.add(k);
+      const h = this.store.find(k);
+      if (!h || h[F.removed] === "1") continue;
+      h[F.removed] = "1";
+      if (!isTerminal(num(h, F.status)) && h[F.runId]) this.enqueueCancel(k, h[F.runId]);
+      this.touch(h, EventType.REMOVED);
+      out.push(k);
+      if (followError) for (const e of json<string[]>(h[F.errorCallbacks])) queue.push([e, true, true]);
+      if (followSuccess) for (const e of json<string[]>(h[F.successCallbacks])) queue.push([e, true, true]);
+    }
+    return out;
+  }
+
+  commit(): number {
+    if (this.events.length === 0) return 0;
+    for (const h of this.touched) {
+      const done = isTerminal(num(h, F.status)) || h[F.removed] === "1";
+      h[F.updateTime] = String(this.now);
+      h[F.expireTime] = String(this.now + (done ? this.opts.doneTtlMs : this.opts.activeTtlMs));
+    }
+    return this.store.commit((revision) => {
+      for (const h of this.touched) h[F.revision] = String(revision);
+      return this.events.map((e) => ({
+        revision,
+        type: e.type,
+        key: e.key,
+        time: e.time,
+        record: decodeRecord({ ...e.flat }, e.time),
+      }));
+    }, this.outboxEntries);
+  }
+}
+
+const json = <T = string[]>(s: string | undefined): T => (s ? JSON.parse(s) : []) as T;
+
+const START_SKIP: Partial<Record<Status, string>> = {
+  [Status.SUSPENDED]: "SIGNATURE_SUSPENDED",
+  [Status.INTERRUPTED]: "SIGNATURE_INTERRUPTED",
+  [Status.CANCELED]: "SIGNATURE_CANCELED",
+  [Status.DONE]: "RUN_FINISHED",
+  [Status.FAILED]: "RUN_FINISHED",
+};
+
+function invalid(reason: string, op: string, current: Status) {
+  return failedPrecondition(reason, `cannot ${op} a signature in status ${statusName(current)}`, {
+    current_status: statusName(current),
+  });
+}
+
+function removedError(key: string) {
+  return failedPrecondition("SIGNATURE_REMOVED", `signature ${key} was removed`, { key });
+}
+
+function lockMismatch(key: string) {
+  return failedPrecondition("LOCK_MISMATCH", `lock_id does not match the lease held on ${key}`, { key });
+}
+
+function locked(h: FlatRecord) {
+  return new ServiceError(Code.Aborted, "SIGNATURE_LOCKED", `signature ${h[F.key]} is locked`, {
+    expire_time: new Date(num(h, F.lockExpire)).toISOString(),
+    owner: h[F.lockOwner] ?? "",
+  });
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from "node:crypto";
+import { MemoryStore } from "../../src/store/memory/memory-store.js";
+import type { Store, StoreOptions } from "../../src/store/store.js";
+import { startRedisServer, type RedisServer } from "../support/redis-server.js";
+
+export interface Backend {
+  name: "memory" | "redis";
+  open(opts?: Partial<StoreOptions>): Promise<Store>;
+  /** Stops what the backend started (the private redis-server). */
+  shutdown(): Promise<void>;
+}
+
+export const defaultOptions = (o: Partial<StoreOptions> = {}): StoreOptions => ({
+  prefix: `t${randomUUID().slice(0, 8)}`,
+  activeTtlMs: 24 * 3600_000,
+  doneTtlMs: 3 * 3600_000,
+  historyMax: 10_000,
+  requestIdTtlMs: 24 * 3600_000,
+  now: Date.now,
+  ...o,
+});
+
+function memoryBackend(): Backend {
+  const stores: Store[] = [];
+  return {
+    name: "memory",
+    async open(o) {
+      const s = new MemoryStore(defaultOptions(o));
+      stores.push(s);
+      return s;
+    },
+    async shutdown() {
+      await Promise.all(stores.map((s) => s.close()));
+    },
+  };
+}
+
+function redisBackend(): Backend {
+  let server: Promise<RedisServer> | undefined;
+  const stores: Store[] = [];
+  return {
+    name: "redis",
+    async open(o) {
+      server ??= startRedisServer();
+      const { url } = await server;
+      const { openRedisStore } = await import("../../src/store/redis/index.js");
+      const s = await openRedisStore(url, defaultOptions(o));
+      stores.push(s);
+      return s;
+    },
+    async shutdown() {
+      await Promise.all(stores.map((s) => s.close()));
+      if (server) await (await server).stop();
+    },
+  };
+}
+
+/** Every conformance test runs once per backend: `for (const b of backends()) describe(b.name, ...)`. */
+export function backends(): Backend[] {
+  return [memoryBackend(), redisBackend()];
+}
