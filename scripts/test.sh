@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# THE test command (`npm test`). Runs these stages in order, stops at the first that fails, and always
+# prints a summary:
+#   tools      scripts/tools.sh: pinned generators and the Python venv .tools/venv (idempotent)
+#   contract   scripts/check-contract.sh: buf lint/format/breaking, regeneration, gen/python + gen/go compile
+#   typecheck  tsc -p tsconfig.json (src, test, gen/ts, ...)
+#   node       node's test runner over every test/**/*.test.ts (through tsx)
+#   python     clients/python: pip install into .tools/venv, then pytest
+#   go         clients/go: go vet, go test
+#
+# Usage: scripts/test.sh [stage...]   (default: all; e.g. `npm test -- node` or `npm test -- python go`)
+# Environment: TEST_CONCURRENCY (node --test-concurrency, default 1).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH="$ROOT/node_modules/.bin:$PATH"
+
+ALL=(tools contract typecheck node python go)
+STAGES=("$@")
+[ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
+for s in "${STAGES[@]}"; do
+  case " ${ALL[*]} " in *" $s "*) ;; *) echo "test.sh: unknown stage '$s' (stages: ${ALL[*]})" >&2; exit 2 ;; esac
+done
+
+declare -A RESULT=()
+declare -A SECONDS_TAKEN=()
+FAILED=""
+
+summary() {
+  echo
+  echo "==================== test.sh summary ===================="
+  local s
+  for s in "${STAGES[@]}"; do
+    printf '  %-10s %-8s %s\n' "$s" "${RESULT[$s]:-not run}" "${SECONDS_TAKEN[$s]:+(${SECONDS_TAKEN[$s]}s)}"
+  done
+  if [ -n "$FAILED" ]; then
+    echo "test.sh: FAILED at stage '$FAILED'"
+  elif [ ${#RESULT[@]} -eq ${#STAGES[@]} ]; then
+    echo "test.sh: all ${#STAGES[@]} stages passed"
+  else
+    echo "test.sh: interrupted"
+  fi
+}
+trap summary EXIT
+
+stage_tools() {
+  bash scripts/tools.sh
+}
+
+stage_contract() {
+  bash scripts/check-contract.sh
+}
+
+stage_typecheck() {
+  npx tsc -p tsconfig.json && echo "tsc: no errors"
+}
+
+stage_node() {
+  shopt -s globstar nullglob
+  local files=(test/**/*.test.ts)
+  shopt -u globstar nullglob
+  if [ ${#files[@]} -eq 0 ]; then
+    echo "no test/**/*.test.ts files found" >&2
+    return 1
+  fi
+  echo "${#files[@]} test files"
+  node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-1}" "${files[@]}"
+}
+
+stage_python() {
+  local py="$ROOT/.tools/venv/bin/python"
+  [ -x "$py" ] || { echo "$py missing (run scripts/tools.sh)" >&2; return 1; }
+  # A real (non-editable) install, as a user would do it: proves the package builds and carries gen/python.
+  "$py" -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall \
+    ./clients/python || return 1
+  local rc=0
+  (cd clients/python && "$py" -m pytest -p no:cacheprovider -rs tests) || rc=$?
+  if [ "$rc" -eq 5 ]; then
+    echo "pytest collected no tests: treated as a failure" >&2
+    return 1
+  fi
+  return "$rc"
+}
+
+stage_go() {
+  (cd clients/go && go vet ./... && go test -count=1 -v ./...)
+}
+
+for s in "${STAGES[@]}"; do
+  echo
+  echo "==================== stage: $s ===================="
+  start=$SECONDS
+  "stage_$s"
+  rc=$?
+  SECONDS_TAKEN[$s]=$((SECONDS - start))
+  if [ "$rc" -ne 0 ]; then
+    RESULT[$s]="FAILED"
+    FAILED=$s
+    echo "==================== stage $s FAILED (exit $rc) ===================="
+    exit 1
+  fi
+  RESULT[$s]="passed"
+done
+exit 0
