@@ -13,6 +13,7 @@ buf generate node_modules/google-proto-files \
   --path node_modules/google-proto-files/google/rpc/status.proto \
   --path node_modules/google-proto-files/google/rpc/error_details.proto \
   --path node_modules/google-proto-files/google/rpc/code.proto
+buf generate node_modules/grpc-health-check/proto --template buf.gen.googleapis.yaml
 
 mkdir -p gen/python
 .tools/venv/bin/python -m grpc_tools.protoc -Iproto \
