@@ -1,0 +1,94 @@
+import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { anyPack } from "@bufbuild/protobuf/wkt";
+import { ConnectError, createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
+import { toConnectError } from "./errors.js";
+
+/**
+ * Serves a protobuf-es service implementation (the same one Connect serves) on grpc-js:
+ * binary (de)serialization from the descriptors, errors with `grpc-status-details-bin`.
+ */
+export function addGrpcService<S extends DescService>(server: grpc.Server, service: S, impl: ServiceImpl<S>) {
+  const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const handlers: grpc.UntypedServiceImplementation = {};
+  for (const m of service.methods) {
+    const streaming = m.methodKind === "server_streaming";
+    definition[m.localName] = {
+      path: `/${service.typeName}/${m.name}`,
+      requestStream: false,
+      responseStream: streaming,
+      requestSerialize: serializer(m.input) as (v: unknown) => Buffer,
+      requestDeserialize: (b: Buffer) => fromBinary(m.input, b),
+      responseSerialize: serializer(m.output) as (v: unknown) => Buffer,
+      responseDeserialize: (b: Buffer) => fromBinary(m.output, b),
+    };
+    const fn = (impl as unknown as Record<string, (req: unknown, ctx: unknown) => unknown>)[m.localName].bind(impl);
+    handlers[m.localName] = streaming ? streamHandler(service, m, fn) : unaryHandler(service, m, fn);
+  }
+  server.addService(definition as grpc.ServiceDefinition, handlers);
+}
+
+const serializer = (desc: DescMessage) => (msg: object) =>
+  Buffer.from(toBinary(desc, (msg as { $typeName?: string }).$typeName ? (msg as never) : create(desc, msg as never)));
+
+function contextOf(service: DescService, m: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>) {
+  const abort = new AbortController();
+  call.once("cancelled", () => abort.abort());
+  const headers: [string, string][] = [];
+  for (const [k, v] of Object.entries(call.metadata.getMap())) if (typeof v === "string") headers.push([k, v]);
+  const deadline = call.getDeadline();
+  const timeoutMs = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? Number(deadline) - Date.now() : undefined;
+  return createHandlerContext({
+    service,
+    method: m,
+    protocolName: "grpc",
+    requestMethod: "POST",
+    url: `/${service.typeName}/${m.name}`,
+    requestSignal: abort.signal,
+    requestHeader: headers,
+    timeoutMs: timeoutMs && timeoutMs > 0 ? timeoutMs : undefined,
+  });
+}
+
+function unaryHandler(service: DescService, m: DescMethod, fn: (req: unknown, ctx: unknown) => unknown): grpc.handleUnaryCall<unknown, unknown> {
+  return (call, callback) => {
+    const ctx = contextOf(service, m, call);
+    Promise.resolve()
+      .then(() => fn(call.request, ctx))
+      .then(
+        (res) => callback(null, res),
+        (err) => callback(toGrpcError(err)),
+      )
+      .finally(() => ctx.abort());
+  };
+}
+
+function streamHandler(service: DescService, m: DescMethod, fn: (req: unknown, ctx: unknown) => unknown): grpc.handleServerStreamingCall<unknown, unknown> {
+  return (call) => {
+    const ctx = contextOf(service, m, call);
+    (async () => {
+      for await (const res of fn(call.request, ctx) as AsyncIterable<unknown>) {
+        if (call.cancelled) break;
+        if (!call.write(res)) await new Promise((r) => call.once("drain", r));
+      }
+      call.end();
+    })()
+      .catch((err) => {
+        if (!call.cancelled) call.emit("error", toGrpcError(err));
+      })
+      .finally(() => ctx.abort());
+  };
+}
+
+export function toGrpcError(err: unknown): Partial<grpc.StatusObject> {
+  const ce: ConnectError = toConnectError(err);
+  const status = create(StatusSchema, {
+    code: ce.code,
+    message: ce.rawMessage,
+    details: ce.details.map((d) => ("desc" in d ? anyPack(d.desc, create(d.desc, d.value as never)) : { typeUrl: `type.googleapis.com/${d.type}`, value: d.value })),
+  });
+  const metadata = new grpc.Metadata();
+  metadata.set("grpc-status-details-bin", Buffer.from(toBinary(StatusSchema, status)));
+  return { code: ce.code as number as grpc.status, details: ce.rawMessage, metadata };
+}

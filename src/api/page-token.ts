@@ -1,0 +1,20 @@
+import { createHash } from "node:crypto";
+import { invalidArgument } from "../core/errors.js";
+
+/** Page tokens bind the store's cursor to the filter it was made for (AIP-158). */
+export function encodePageToken(cursor: string, filter: unknown): string {
+  return Buffer.from(JSON.stringify({ c: cursor, f: fingerprint(filter) })).toString("base64url");
+}
+
+export function decodePageToken(token: string, filter: unknown): string | undefined {
+  if (!token) return undefined;
+  try {
+    const { c, f } = JSON.parse(Buffer.from(token, "base64url").toString()) as { c: string; f: string };
+    if (typeof c === "string" && f === fingerprint(filter)) return c;
+  } catch {
+    // fall through
+  }
+  throw invalidArgument([{ field: "page_token", description: "not a token of this query (the filters must not change between pages)" }]);
+}
+
+const fingerprint = (filter: unknown) => createHash("sha256").update(JSON.stringify(filter)).digest("base64url").slice(0, 16);

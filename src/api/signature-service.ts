@@ -1,0 +1,250 @@
+import { randomUUID } from "node:crypto";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { durationMs } from "@bufbuild/protobuf/wkt";
+import { DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import { PauseType, SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
+import { invalidArgument, notFound, ServiceError } from "../core/errors.js";
+import { deepMerge } from "../core/json.js";
+import { newSignatureKey } from "../core/keys.js";
+import { DEFAULT_PAGE_SIZE, DEFAULT_RETURN_FIELD } from "../core/limits.js";
+import { ALL_STATUSES, TRANSITIONS, type TransitionName } from "../core/status.js";
+import type { SignatureRecord } from "../store/record.js";
+import type { Guard } from "../store/store.js";
+import type { ApiDeps } from "./context.js";
+import { msOf, toSignature } from "./convert.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
+import { schemaViolations, Violations } from "./validate.js";
+import { watchSignatures } from "../watch/watch-handler.js";
+
+const UPDATE_PATHS = ["kwargs", "metadata", "input_schema", "return_field_name"];
+const CAS_ATTEMPTS = 20;
+
+export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureService> {
+  const { store, limits } = deps;
+  const violations = () => new Violations(limits);
+
+  const load = async (key: string) => {
+    const r = await store.get(key);
+    if (!r) throw notFound(key);
+    return r;
+  };
+
+  const guardOf = (req: { expectedRevision: bigint; lockId: string }, v: Violations): Guard => {
+    v.nonNegative("expected_revision", req.expectedRevision);
+    return { expectedRevision: Number(req.expectedRevision), lockId: req.lockId };
+  };
+
+  /**
+   * Runs a change that depends on the stored state (merges, input composition) as a
+   * compare-and-set on the revision, retried while other writers win, unless the
+   * caller pinned the revision itself.
+   */
+  const withCas = async <T>(key: string, guard: Guard, fn: (r: SignatureRecord, g: Guard) => Promise<T>) => {
+    for (let i = 0; ; i++) {
+      const r = await load(key);
+      const pinned = !!guard.expectedRevision;
+      try {
+        return await fn(r, { ...guard, expectedRevision: pinned ? guard.expectedRevision : r.revision });
+      } catch (e) {
+        const lost = e instanceof ServiceError && e.reason === "REVISION_MISMATCH" && !pinned;
+        if (!lost || i >= CAS_ATTEMPTS) throw e;
+      }
+    }
+  };
+
+  const transition = async (name: TransitionName, req: { key: string; expectedRevision: bigint; lockId: string }) => {
+    const v = violations();
+    v.key("key", req.key);
+    const guard = guardOf(req, v);
+    v.check();
+    const { record } = await store.transition(req.key, TRANSITIONS[name], guard);
+    return { signature: toSignature(record) };
+  };
+
+  return {
+    async createSignature(req) {
+      const v = violations();
+      v.name("task_name", req.taskName);
+      v.json("kwargs", req.kwargs);
+      v.schema("input_schema", req.inputSchema);
+      v.keys("success_callbacks", req.successCallbacks, limits.maxCallbacks);
+      v.keys("error_callbacks", req.errorCallbacks, limits.maxCallbacks);
+      const status = req.taskStatus === Status.UNSPECIFIED ? Status.PENDING : req.taskStatus;
+      v.enumValue("task_status", status, [Status.PENDING, Status.SUSPENDED], Status);
+      v.name("return_field_name", req.returnFieldName, false);
+      v.metadata("metadata", req.metadata);
+      if (req.requestId.length > 128) v.add("request_id", "at most 128 characters");
+      v.check();
+      const { record } = await store.create({
+        key: newSignatureKey(),
+        taskName: req.taskName,
+        kwargs: req.kwargs ?? {},
+        creationTime: msOf(req.creationTime) ?? Date.now(),
+        inputSchema: req.inputSchema,
+        successCallbacks: req.successCallbacks,
+        errorCallbacks: req.errorCallbacks,
+        status,
+        returnFieldName: req.returnFieldName || DEFAULT_RETURN_FIELD,
+        metadata: req.metadata,
+        requestId: req.requestId,
+      });
+      return { signature: toSignature(record) };
+    },
+
+    async getSignature(req) {
+      const v = violations();
+      v.key("key", req.key);
+      v.check();
+      return { signature: toSignature(await load(req.key)) };
+    },
+
+    async batchGetSignatures(req) {
+      const v = violations();
+      if (req.keys.length === 0) v.add("keys", "required");
+      v.keys("keys", req.keys, limits.maxBatchKeys);
+      v.check();
+      const records = await store.getMany(req.keys);
+      const missing = req.keys.filter((_, i) => !records[i]);
+      if (missing.length > 0) {
+        throw new ServiceError(notFound(missing[0]).code, "SIGNATURE_NOT_FOUND", `signatures not found: ${missing.join(", ")}`, {
+          missing: missing.join(","),
+        });
+      }
+      return { signatures: records.map((r) => toSignature(r!)) };
+    },
+
+    async listSignatures(req) {
+      const v = violations();
+      req.statuses.forEach((s, i) => v.enumValue(`statuses[${i}]`, s, ALL_STATUSES, Status));
+      v.name("task_name", req.taskName, false);
+      if (req.pageSize < 0) v.add("page_size", "must not be negative");
+      v.check();
+      const filter = {
+        statuses: [...new Set(req.statuses)].sort(),
+        taskName: req.taskName,
+        createdAfter: msOf(req.createTimeAfter),
+        createdBefore: msOf(req.createTimeBefore),
+      };
+      const cursor = decodePageToken(req.pageToken, filter);
+      const pageSize = Math.min(req.pageSize || DEFAULT_PAGE_SIZE, limits.maxPageSize);
+      const page = await store.list({ ...filter, pageSize, cursor });
+      return {
+        signatures: page.records.map((r) => toSignature(r)),
+        nextPageToken: page.cursor ? encodePageToken(page.cursor, filter) : "",
+      };
+    },
+
+    async updateSignature(req) {
+      const v = violations();
+      v.key("key", req.key);
+      v.json("kwargs", req.kwargs);
+      v.metadata("metadata", req.metadata);
+      const paths = req.updateMask?.paths ?? [];
+      paths.filter((p) => !UPDATE_PATHS.includes(p)).forEach((p) => v.add("update_mask", `unknown path ${p}; allowed: ${UPDATE_PATHS.join(", ")}`));
+      if (paths.includes("input_schema")) v.schema("input_schema", req.inputSchema);
+      if (paths.includes("return_field_name")) v.name("return_field_name", req.returnFieldName);
+      const guard = guardOf(req, v);
+      v.check();
+      const replace = (p: string) => paths.includes(p);
+      const { record } = await withCas(req.key, guard, (r, g) =>
+        store.update({
+          key: req.key,
+          kwargs: replace("kwargs") ? (req.kwargs ?? {}) : req.kwargs && { ...r.kwargs, ...req.kwargs },
+          metadata: replace("metadata") ? req.metadata : Object.keys(req.metadata).length ? { ...r.metadata, ...req.metadata } : undefined,
+          inputSchema: replace("input_schema") ? (req.inputSchema ?? null) : undefined,
+          returnFieldName: replace("return_field_name") ? req.returnFieldName : undefined,
+          guard: g,
+        }),
+      );
+      return { signature: toSignature(record) };
+    },
+
+    async deleteSignature(req) {
+      const v = violations();
+      v.key("key", req.key);
+      const guard = guardOf(req, v);
+      v.check();
+      return { revision: BigInt(await store.delete(req.key, guard)) };
+    },
+
+    async removeSignature(req) {
+      const v = violations();
+      v.key("key", req.key);
+      const guard = guardOf(req, v);
+      v.check();
+      const res = await store.remove(req.key, req.withError ?? true, req.withSuccess ?? true, guard);
+      return { removedKeys: res.keys, revision: BigInt(res.revision) };
+    },
+
+    async runSignature(req) {
+      const v = violations();
+      v.key("key", req.key);
+      v.json("message", req.message);
+      v.metadata("metadata", req.metadata);
+      if (req.requestId.length > 128) v.add("request_id", "at most 128 characters");
+      const guard = guardOf(req, v);
+      v.check();
+      const { record, changed } = await withCas(req.key, guard, (r, g) => {
+        const input = deepMerge(req.message ?? {}, r.kwargs);
+        if (r.inputSchema) {
+          const bad = schemaViolations(r.inputSchema, input);
+          if (bad.length > 0) throw invalidArgument(bad);
+        }
+        return store.run({ key: req.key, input, metadata: req.metadata, requestId: req.requestId, guard: g });
+      });
+      const run = record.run!;
+      if (!changed || run.dispatchState !== DispatchState.QUEUED) {
+        return { signature: toSignature(record), runId: run.runId, dispatchState: run.dispatchState };
+      }
+      const dispatched = await deps.hub.waitForDispatch(req.key, run.attempt, deps.dispatchWaitMs);
+      const latest = dispatched ?? record;
+      return {
+        signature: toSignature(latest),
+        runId: latest.run?.runId ?? "",
+        dispatchState: latest.run?.runId ? DispatchState.TRIGGERED : DispatchState.QUEUED,
+      };
+    },
+
+    suspendSignature: (req) => transition("suspend", req),
+    resumeSignature: (req) => transition("resume", req),
+    interruptSignature: (req) => transition("interrupt", req),
+    cancelSignature: (req) => transition("cancel", req),
+
+    async pauseSignature(req) {
+      const v = violations();
+      v.enumValue("pause_type", req.pauseType, [PauseType.UNSPECIFIED, PauseType.SOFT, PauseType.HARD], PauseType);
+      v.check();
+      return transition(req.pauseType === PauseType.HARD ? "interrupt" : "suspend", req);
+    },
+
+    async lockSignature(req) {
+      const v = violations();
+      v.key("key", req.key);
+      const ttlMs = req.ttl ? durationMs(req.ttl) : limits.defaultLockTtlMs;
+      if (ttlMs <= 0) v.add("ttl", "must be positive");
+      v.name("owner", req.owner, false);
+      v.check();
+      const { record } = await store.lock({
+        key: req.key,
+        newLockId: randomUUID(),
+        renewLockId: req.lockId,
+        ttlMs: Math.min(ttlMs, limits.maxLockTtlMs),
+        owner: req.owner,
+      });
+      const signature = toSignature(record, true);
+      return { lockId: signature.lock?.lockId ?? "", expireTime: signature.lock?.expireTime, signature };
+    },
+
+    async unlockSignature(req) {
+      const v = violations();
+      v.key("key", req.key);
+      if (!req.lockId) v.add("lock_id", "required");
+      v.check();
+      const { record } = await store.unlock(req.key, req.lockId);
+      return { signature: toSignature(record) };
+    },
+
+    watchSignatures: (req, ctx) => watchSignatures(deps, req, ctx.signal),
+  };
+}
+

@@ -1,0 +1,41 @@
+import type { Command } from "commander";
+import { ConfigError, flagName, loadConfig, SETTINGS, type SettingName } from "../config.js";
+import { startServer } from "../server/server.js";
+
+/** `mageflow serve`: every setting as a flag, with its environment variable and default in the help. */
+export function addServeCommand(program: Command) {
+  const cmd = program.command("serve").description("run the signature service (embedded store unless REDIS_URL is set)");
+  for (const [name, [env, , def]] of Object.entries(SETTINGS)) {
+    cmd.option(`${flagName(name)} <value>`, `env ${env}${def === undefined ? "" : `, default ${def}`}`);
+  }
+  cmd.addHelpText("after", "\nExample:\n  mageflow serve --port 50051 --http-port 8080 --redis-url redis://127.0.0.1:6379\n");
+  cmd.action(async (flags: Partial<Record<SettingName, string>>) => {
+    let config;
+    try {
+      config = loadConfig(flags, process.env);
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        console.error(`mageflow: ${e.message}`);
+        process.exit(2);
+      }
+      throw e;
+    }
+    const server = await startServer(config);
+    console.log(`mageflow listening grpc=${config.host}:${server.grpcPort} http=${config.host}:${server.httpPort} store=${server.store.kind} dispatcher=${server.dispatcher.name}`);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.error(`${signal}: shutting down`);
+      server.close().then(
+        () => process.exit(0),
+        (err) => {
+          console.error(err);
+          process.exit(1);
+        },
+      );
+    };
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
+  });
+}

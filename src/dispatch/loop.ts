@@ -1,0 +1,122 @@
+import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
+import { deepMerge, type JsonObject } from "../core/json.js";
+import { DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import { schemaViolations } from "../api/validate.js";
+import type { OutboxEntry, Store } from "../store/store.js";
+import { DispatchError, type Dispatcher } from "./dispatcher.js";
+
+export interface DispatchLoopOptions {
+  /** Entries a crashed peer left unacknowledged this long are taken over. */
+  claimIdleMs: number;
+  maxBackoffMs: number;
+  log: (msg: string) => void;
+}
+
+const DEFAULTS: DispatchLoopOptions = { claimIdleMs: 15_000, maxBackoffMs: 30_000, log: () => {} };
+
+/**
+ * Drains the store's outbox into the engine. Every server process runs one; they share
+ * the work through the outbox's consumer group, and take over what a crashed peer left.
+ * An entry is acknowledged only after its effect is recorded (at-least-once; duplicate
+ * engine runs are fenced at StartTask).
+ */
+export class DispatchLoop {
+  readonly consumer = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  private running = false;
+  private loop?: Promise<void>;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly opts: DispatchLoopOptions;
+
+  constructor(
+    private readonly store: Store,
+    private readonly dispatcher: Dispatcher,
+    opts: Partial<DispatchLoopOptions> = {},
+  ) {
+    this.opts = { ...DEFAULTS, ...opts };
+  }
+
+  start() {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop() {
+    this.running = false;
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async run() {
+    let lastClaim = 0;
+    let failures = 0;
+    while (this.running) {
+      try {
+        const entries = await this.store.outbox.read(this.consumer, 32, 500);
+        if (Date.now() - lastClaim > this.opts.claimIdleMs / 3) {
+          lastClaim = Date.now();
+          entries.push(...(await this.store.outbox.claimStale(this.consumer, this.opts.claimIdleMs, 32)));
+        }
+        failures = 0;
+        for (const e of entries) this.track(this.handle(e));
+      } catch (err) {
+        if (!this.running) break;
+        this.opts.log(`outbox read failed: ${(err as Error).message}`);
+        await sleep(Math.min(this.opts.maxBackoffMs, 100 * 2 ** failures++));
+      }
+    }
+  }
+
+  private track(p: Promise<void>) {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async handle(e: OutboxEntry) {
+    for (let attempt = 0; this.running; attempt++) {
+      try {
+        if (e.kind === "trigger") await this.trigger(e.key, e.attempt);
+        else await this.dispatcher.cancel(e.runId);
+        await this.store.outbox.ack([e.id]);
+        return;
+      } catch (err) {
+        if (err instanceof DispatchError && err.permanent) {
+          if (e.kind === "trigger") await this.store.failDispatch(e.key, e.attempt, { message: err.message, type: err.type, attempt: e.attempt });
+          else this.opts.log(`cancel of ${e.runId} refused: ${err.message}`);
+          await this.store.outbox.ack([e.id]);
+          return;
+        }
+        this.opts.log(`${e.kind} of ${e.key} failed (will retry): ${(err as Error).message}`);
+        await sleep(Math.min(this.opts.maxBackoffMs, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async trigger(key: string, attempt: number) {
+    const r = await this.store.get(key);
+    if (!r || r.removed || r.run?.attempt !== attempt || r.run.runId) return;
+    if (r.status === Status.SUSPENDED) {
+      if (r.run.dispatchState === DispatchState.QUEUED) await this.store.markParked(key, attempt);
+      return;
+    }
+    if (r.status !== Status.PENDING) return;
+    const composed = r.run.lastInput === undefined;
+    const input: JsonObject = r.run.lastInput ?? deepMerge(r.run.base ?? {}, r.kwargs);
+    if (composed && r.inputSchema) {
+      const bad = schemaViolations(r.inputSchema, input);
+      if (bad.length > 0) {
+        throw new DispatchError(`input does not match the input schema: ${bad.map((b) => `${b.field} ${b.description}`).join("; ")}`, true, "INPUT_INVALID");
+      }
+    }
+    const { runId } = await this.dispatcher.trigger({
+      key,
+      taskName: r.taskName,
+      input,
+      metadata: { ...r.metadata, ...r.run.metadata, task_id: key },
+      attempt,
+    });
+    await this.store.markDispatched(key, attempt, runId, composed ? input : undefined);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

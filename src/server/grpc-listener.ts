@@ -1,0 +1,62 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { ReflectionService } from "@grpc/reflection";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
+import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
+import { addGrpcService } from "../api/grpc-adapter.js";
+import type { Config } from "../config.js";
+import type { HealthMonitor } from "./health.js";
+
+const PROTO_DIR = fileURLToPath(new URL("../../proto", import.meta.url));
+
+export interface Impls {
+  signatures: ServiceImpl<typeof SignatureService>;
+  workers: ServiceImpl<typeof WorkerService>;
+}
+
+export interface Listener {
+  port: number;
+  close(graceMs: number): Promise<void>;
+}
+
+/** The native gRPC port: both services, standard health and reflection. */
+export async function startGrpcListener(config: Config, impls: Impls, health: HealthMonitor): Promise<Listener> {
+  const server = new grpc.Server({ "grpc.max_receive_message_length": 4 * 1024 * 1024 });
+  addGrpcService(server, SignatureService, impls.signatures);
+  addGrpcService(server, WorkerService, impls.workers);
+  health.grpc.addToServer(server);
+  const pkg = protoLoader.loadSync(["mageflow/v1/signature_service.proto", "mageflow/v1/worker_service.proto"], {
+    includeDirs: [PROTO_DIR],
+    keepCase: true,
+  });
+  new ReflectionService(pkg).addToServer(server);
+
+  const credentials =
+    config.tlsCert && config.tlsKey
+      ? grpc.ServerCredentials.createSsl(
+          config.tlsCa ? readFileSync(config.tlsCa) : null,
+          [{ cert_chain: readFileSync(config.tlsCert), private_key: readFileSync(config.tlsKey) }],
+          !!config.tlsCa,
+        )
+      : grpc.ServerCredentials.createInsecure();
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${config.host}:${config.port}`, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    port,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}

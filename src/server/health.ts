@@ -1,0 +1,49 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import { HealthImplementation } from "grpc-health-check";
+import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/ts/health/v1/health_pb.js";
+import type { Store } from "../store/store.js";
+
+const SERVICES = ["", "mageflow.v1.SignatureService", "mageflow.v1.WorkerService"];
+
+/** Health of both listeners: SERVING while the store answers, NOT_SERVING while it does not. */
+export class HealthMonitor {
+  readonly grpc = new HealthImplementation(Object.fromEntries(SERVICES.map((s) => [s, "SERVING"])));
+  private serving = true;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly store: Store) {}
+
+  start(intervalMs = 2000) {
+    this.timer = setInterval(() => void this.check(), intervalMs);
+    this.timer.unref();
+  }
+
+  async check() {
+    const ok = await this.store.ping().then(
+      () => true,
+      () => false,
+    );
+    this.set(ok);
+    return ok;
+  }
+
+  set(serving: boolean) {
+    this.serving = serving;
+    for (const s of SERVICES) this.grpc.setStatus(s, serving ? "SERVING" : "NOT_SERVING");
+  }
+
+  stop() {
+    clearInterval(this.timer);
+    this.set(false);
+  }
+
+  /** grpc.health.v1.Health for the Connect listener (Check only; Watch is served on the gRPC port). */
+  connectImpl(): Partial<ServiceImpl<typeof Health>> {
+    return {
+      check: (req) => {
+        if (!SERVICES.includes(req.service)) return { status: Serving.SERVICE_UNKNOWN };
+        return { status: this.serving ? Serving.SERVING : Serving.NOT_SERVING };
+      },
+    };
+  }
+}

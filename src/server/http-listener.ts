@@ -1,0 +1,90 @@
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import http2 from "node:http2";
+import net from "node:net";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Health } from "../../gen/ts/health/v1/health_pb.js";
+import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
+import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
+import type { Config } from "../config.js";
+import type { Impls, Listener } from "./grpc-listener.js";
+import type { HealthMonitor } from "./health.js";
+
+const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
+
+/**
+ * The Connect port: Connect, gRPC-Web and gRPC over HTTP/1.1 and HTTP/2 (h2c, or TLS with
+ * ALPN). Cleartext connections are sorted by their first bytes: the HTTP/2 preface goes
+ * to the HTTP/2 server, anything else to the HTTP/1.1 server.
+ */
+export async function startHttpListener(config: Config, impls: Impls, health: HealthMonitor): Promise<Listener> {
+  const handler = connectNodeAdapter({
+    routes: (router: ConnectRouter) => {
+      router.service(SignatureService, impls.signatures);
+      router.service(WorkerService, impls.workers);
+      router.service(Health, health.connectImpl());
+    },
+    jsonOptions: { ignoreUnknownFields: false },
+  });
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.Http2Session>();
+  const track = (s: net.Socket) => {
+    sockets.add(s);
+    s.once("close", () => sockets.delete(s));
+  };
+
+  const h2 = config.tlsCert
+    ? http2.createSecureServer(
+        {
+          cert: readFileSync(config.tlsCert),
+          key: readFileSync(config.tlsKey!),
+          ca: config.tlsCa ? readFileSync(config.tlsCa) : undefined,
+          requestCert: !!config.tlsCa,
+          rejectUnauthorized: !!config.tlsCa,
+          allowHTTP1: true,
+        },
+        handler,
+      )
+    : http2.createServer({}, handler);
+  h2.on("session", (s) => {
+    sessions.add(s);
+    s.once("close", () => sessions.delete(s));
+  });
+  const h1 = http.createServer(handler);
+
+  let front: net.Server;
+  if (config.tlsCert) {
+    front = h2 as unknown as net.Server;
+    h2.on("connection", track);
+  } else {
+    front = net.createServer((socket) => {
+      track(socket);
+      socket.once("data", (first) => {
+        socket.pause();
+        socket.unshift(first);
+        const n = Math.min(first.length, H2_PREFACE.length);
+        const isH2 = first.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+        (isH2 ? h2 : h1).emit("connection", socket);
+        socket.resume();
+      });
+    });
+  }
+  await new Promise<void>((resolve, reject) => {
+    front.once("error", reject);
+    front.listen(config.httpPort, config.host, () => resolve());
+  });
+  return {
+    port: (front.address() as net.AddressInfo).port,
+    close: async (graceMs) => {
+      front.close();
+      h1.close();
+      h1.closeIdleConnections();
+      for (const s of sessions) s.close();
+      const deadline = Date.now() + graceMs;
+      while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      for (const s of sessions) s.destroy();
+      for (const s of sockets) s.destroy();
+    },
+  };
+}

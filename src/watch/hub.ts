@@ -1,0 +1,82 @@
+import { EventType } from "../../gen/ts/mageflow/v1/event_pb.js";
+import type { SignatureRecord } from "../store/record.js";
+import type { Store, StoredEvent } from "../store/store.js";
+import { Subscriber } from "./subscriber.js";
+
+/**
+ * The one reader of the store's event log in this process. It hands every batch of
+ * whole revisions to all subscribers without waiting for any of them, so writers
+ * and other watchers are never slowed by a slow one (it overflows and is ended).
+ */
+export class WatchHub {
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly waiters = new Set<(e: StoredEvent) => void>();
+  private revision = 0;
+  private running = false;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly store: Store,
+    private readonly bufferLimit: number,
+    private readonly pollBlockMs = 1000,
+  ) {}
+
+  async start() {
+    this.revision = await this.store.currentRevision();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** The newest revision this process has delivered. */
+  get lastRevision() {
+    return this.revision;
+  }
+
+  subscribe(): Subscriber {
+    const s = new Subscriber(this.revision, this.bufferLimit, () => this.subscribers.delete(s));
+    this.subscribers.add(s);
+    return s;
+  }
+
+  /** Resolves with the signature once the run of `attempt` has a run id, or undefined after `ms`. */
+  waitForDispatch(key: string, attempt: number, ms: number): Promise<SignatureRecord | undefined> {
+    return new Promise((resolve) => {
+      const done = (r: SignatureRecord | undefined) => {
+        clearTimeout(timer);
+        this.waiters.delete(onEvent);
+        resolve(r);
+      };
+      const onEvent = (e: StoredEvent) => {
+        if (e.key !== key || e.record.run?.attempt !== attempt) return;
+        if (e.type === EventType.DISPATCHED || e.record.run.runId) done(e.record);
+        else if (e.type === EventType.DELETED || e.type === EventType.STATUS_CHANGED) done(undefined);
+      };
+      const timer = setTimeout(() => done(undefined), ms);
+      this.waiters.add(onEvent);
+    });
+  }
+
+  async close() {
+    this.running = false;
+    for (const s of this.subscribers) s.end();
+    this.subscribers.clear();
+    await this.loop;
+  }
+
+  private async run() {
+    let failures = 0;
+    while (this.running) {
+      try {
+        const events = await this.store.events.tail(this.revision, this.pollBlockMs);
+        failures = 0;
+        if (events.length === 0 || !this.running) continue;
+        this.revision = events[events.length - 1].revision;
+        for (const s of this.subscribers) s.push(events);
+        for (const e of events) for (const w of this.waiters) w(e);
+      } catch {
+        if (!this.running) break;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** failures++)));
+      }
+    }
+  }
+}
