@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { MemoryStore } from "../../src/store/memory/memory-store.js";
 import type { Store, StoreOptions } from "../../src/store/store.js";
-import { startRedisServer, type RedisServer } from "../support/redis-server.js";
+import type { RedisServer } from "../support/redis-server.js";
 
 export interface Backend {
   name: "memory" | "redis";
@@ -41,7 +41,7 @@ function redisBackend(): Backend {
   return {
     name: "redis",
     async open(o) {
-      server ??= startRedisServer();
+      server ??= import("../support/redis-server.js").then((m) => m.startRedisServer());
       const { url } = await server;
       const { openRedisStore } = await import("../../src/store/redis/index.js");
       const s = await openRedisStore(url, defaultOptions(o));
@@ -57,5 +57,6 @@ function redisBackend(): Backend {
 
 /** Every conformance test runs once per backend: `for (const b of backends()) describe(b.name, ...)`. */
 export function backends(): Backend[] {
-  return [memoryBackend(), redisBackend()];
+  const only = process.env.MAGEFLOW_TEST_BACKENDS?.split(",");
+  return [memoryBackend(), redisBackend()].filter((b) => !only || only.includes(b.name));
 }
