@@ -180,8 +180,9 @@ export async function startHatchetStandin(opts: StandinOptions = {}): Promise<Ha
       shouldNotRetry: ev.shouldNotRetry ?? false,
       payload: parseJson(ev.eventPayload),
     });
-    if (!run || run.status === "CANCELLED") return;
-    if (type === "STARTED") run.status = "RUNNING";
+    // The SDK sends STARTED without awaiting it, so it may arrive after the attempt's COMPLETED/FAILED.
+    if (!run || run.status === "CANCELLED" || (ev.retryCount ?? 0) !== run.retryCount) return;
+    if (type === "STARTED" && run.status === "ASSIGNED") run.status = "RUNNING";
     if (type === "COMPLETED") run.status = "COMPLETED";
     if (type === "FAILED") {
       const retries = taskOf(run)?.retries ?? 0;
