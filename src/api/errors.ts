@@ -5,8 +5,8 @@ import { ERROR_DOMAIN, ServiceError } from "../core/errors.js";
 
 /** The one mapping from domain errors to wire errors (ErrorInfo + BadRequest details). */
 export function toConnectError(err: unknown): ConnectError {
-  if (err instanceof ConnectError && !(err.cause instanceof ServiceError)) {
-    if (err.findDetails(ErrorInfoSchema).length > 0) return err;
+  if (err instanceof ConnectError) {
+    if (err.cause instanceof ServiceError || err.findDetails(ErrorInfoSchema).length > 0) return err;
     return toConnectError(new ServiceError(err.code, Code[err.code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase(), err.rawMessage));
   }
   const e = err instanceof ServiceError ? err : classify(err);

@@ -10,6 +10,7 @@ import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import type { Config } from "../config.js";
 import type { Impls, Listener } from "./grpc-listener.js";
 import type { HealthMonitor } from "./health.js";
+import { replaySocket } from "./replay-socket.js";
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
 
@@ -62,11 +63,14 @@ export async function startHttpListener(config: Config, impls: Impls, health: He
       track(socket);
       socket.once("data", (first) => {
         socket.pause();
-        socket.unshift(first);
         const n = Math.min(first.length, H2_PREFACE.length);
-        const isH2 = first.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
-        (isH2 ? h2 : h1).emit("connection", socket);
-        socket.resume();
+        if (first.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) {
+          h2.emit("connection", replaySocket(socket, first));
+        } else {
+          socket.unshift(first);
+          h1.emit("connection", socket);
+          socket.resume();
+        }
       });
     });
   }
