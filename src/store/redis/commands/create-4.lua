@@ -1,0 +1,34 @@
+--[[
+  CreateSignature: writes a new signature whose callbacks exist and are not removed.
+  KEYS[1..4], ARGV[1..6]: see includes/mutation.lua
+  ARGV[7]  request id ('' = none); a request id seen before returns the signature it created
+  ARGV[8]  request id ttl (ms)
+  ARGV[9]  the callback keys (success then error), JSON array
+  ARGV[10..] the new record: field, value, field, value, ... (flat layout)
+  Returns {'OK', changed 0|1, flat record} or {'ERR', reason, ...}.
+]]
+--- @include "mutation"
+
+return run_step(function()
+  local request_id = ARGV[7]
+  if request_id ~= '' then
+    local first = redis.call('GET', req_key(request_id))
+    local h = first and load(first)
+    if h then return { 'OK', 0, flat(h) } end
+  end
+  local missing = {}
+  for _, k in ipairs(cjson.decode(ARGV[9])) do
+    local cb = load(k)
+    if not cb or is_removed(cb) then missing[#missing + 1] = k end
+  end
+  if #missing > 0 then refuse('CALLBACKS_NOT_FOUND', 'missing', table.concat(missing, ',')) end
+
+  local h = { [F.key] = KEY }
+  put(h, F.key, KEY)
+  for i = 10, #ARGV, 2 do put(h, ARGV[i], ARGV[i + 1]) end
+  index_add(h)
+  touch(h, EV.CREATED)
+  commit()
+  if request_id ~= '' then redis.call('SET', req_key(request_id), KEY, 'PX', ARGV[8]) end
+  return { 'OK', 1, flat(h) }
+end)

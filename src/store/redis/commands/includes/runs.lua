@@ -1,0 +1,61 @@
+-- Runs and callbacks. JSON inputs and results stay opaque strings: callback bases are built by
+-- concatenation, never by re-encoding user JSON (cjson would turn `[]` into `{}`).
+local function new_run(h, attempt, state)
+  put(h, F.attempt, attempt)
+  put(h, F.runId, '')
+  put(h, F.dispatchTime, NOW)
+  put(h, F.dispatchState, state)
+  touch(h, EV.RUN_QUEUED)
+  if state == DS.QUEUED then enqueue_trigger(h[F.key], attempt) end
+end
+
+-- A run of a signature that was pending, active or suspended is cancelled at the engine.
+local function cancel_in_flight(h, from)
+  local in_flight = from == ST.PENDING or from == ST.ACTIVE or from == ST.SUSPENDED
+  if in_flight and text(h, F.runId) ~= '' then enqueue_cancel(h[F.key], h[F.runId]) end
+end
+
+-- Each callback that exists, is not removed, was never dispatched and is PENDING (or SUSPENDED) gets its
+-- first run, QUEUED (or PARKED), with `base = base_of(callback)`. Returns the dispatched keys.
+local function dispatch_callbacks(keys, base_of)
+  local out = {}
+  for _, k in ipairs(keys) do
+    local cb = load(k)
+    if cb and not is_removed(cb) and num(cb, F.attempt) == 0 then
+      local st = num(cb, F.status)
+      if st == ST.PENDING or st == ST.SUSPENDED then
+        put(cb, F.base, base_of(cb))
+        new_run(cb, 1, st == ST.SUSPENDED and DS.PARKED or DS.QUEUED)
+        out[#out + 1] = k
+      end
+    end
+  end
+  return out
+end
+
+-- `{"<name>":<value>}`
+local function json_member_object(name, value)
+  return '{' .. cjson.encode(name) .. ':' .. value .. '}'
+end
+
+-- The JSON object `object` with `"<name>":<value>` appended as its last member (a duplicate name wins).
+local function json_append_member(object, name, value)
+  local body = string.match(object, '^%s*{(.*)}%s*$') or ''
+  if string.find(body, '%S') then
+    return '{' .. body .. ',' .. cjson.encode(name) .. ':' .. value .. '}'
+  end
+  return json_member_object(name, value)
+end
+
+-- A final failure: FAILED with `err` (JSON {message, type, attempt}); the error callbacks get
+-- `base = last_input + {mageflow_error: err}`; the success tree is retired.
+local function fail_run(h, err)
+  put(h, F.error, err)
+  set_status(h, ST.FAILED)
+  local input = text(h, F.lastInput)
+  if input == '' then input = '{}' end
+  local base = json_append_member(input, 'mageflow_error', err)
+  local dispatched = dispatch_callbacks(key_list(h, F.errorCallbacks), function() return base end)
+  put(h, F.dispatchedCallbacks, json_string_array(dispatched))
+  retire(key_list(h, F.successCallbacks), true, true, { [h[F.key]] = true })
+end

@@ -1,0 +1,29 @@
+--[[
+  RunSignature: commits the first run. PENDING: QUEUED + outbox `trigger`; SUSPENDED: PARKED.
+  KEYS[1..4], ARGV[1..6]: see includes/mutation.lua
+  ARGV[7]  lock id ('' = none)
+  ARGV[8]  expected revision (0 = any)
+  ARGV[9]  request id ('' = none); the same id as the existing run's answers it unchanged
+  ARGV[10] the composed input, JSON object
+  ARGV[11] the run's engine metadata, JSON object
+  Returns {'OK', changed 0|1, flat record} or {'ERR', reason, ...}.
+]]
+--- @include "mutation"
+
+return run_step(function()
+  local h = guarded(KEY, ARGV[7], tonumber(ARGV[8]), false)
+  local request_id = ARGV[9]
+  if num(h, F.attempt) > 0 then
+    if request_id ~= '' and request_id == h[F.runRequestId] then return { 'OK', 0, flat(h) } end
+    refuse('ALREADY_DISPATCHED', 'run_id', text(h, F.runId))
+  end
+  local st = num(h, F.status)
+  if st ~= ST.PENDING and st ~= ST.SUSPENDED then refuse_status('INVALID_TRANSITION', st) end
+
+  put(h, F.lastInput, ARGV[10])
+  put(h, F.runRequestId, request_id)
+  put(h, F.runMetadata, ARGV[11])
+  new_run(h, 1, st == ST.SUSPENDED and DS.PARKED or DS.QUEUED)
+  commit()
+  return { 'OK', 1, flat(h) }
+end)

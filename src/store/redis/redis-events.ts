@@ -1,0 +1,74 @@
+import type { Redis } from "ioredis";
+import type { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
+import { decodeRecord } from "../record.js";
+import type { EventLog, StoredEvent } from "../store.js";
+import type { Keys } from "./keys.js";
+import { toFlat } from "./scripts.js";
+
+type StreamEntry = [id: string, fields: string[]];
+
+const MAX_SEQ = "18446744073709551615";
+const TAIL_COUNT = 1000;
+
+/**
+ * The event history: the `{p}:events` stream, one entry per event with id `<revision>-<n>`.
+ * Trimming (`MAXLEN ~`) may cut the oldest retained revision in the middle; such a partial
+ * revision is never returned.
+ */
+export class RedisEventLog implements EventLog {
+  constructor(
+    private readonly redis: Redis,
+    /** A dedicated connection for the blocking XREAD of `tail`. */
+    private readonly blocking: () => Redis,
+    private readonly keys: Keys,
+  ) {}
+
+  async oldestRevision() {
+    const res = await this.redis.multi().get(this.keys.rev).xrange(this.keys.events, "-", "+", "COUNT", 1).exec();
+    const current = Number(res?.[0]?.[1] ?? 0);
+    const first = (res?.[1]?.[1] as StreamEntry[] | undefined)?.[0];
+    if (!first) return current + 1;
+    const [revision, seq] = parseId(first[0]);
+    return seq === 0 ? revision : revision + 1;
+  }
+
+  async range(fromRevision: number, limit: number) {
+    const entries = (await this.redis.xrange(this.keys.events, `${fromRevision}-0`, "+", "COUNT", limit)) as StreamEntry[];
+    return this.complete(entries, limit);
+  }
+
+  async tail(afterRevision: number, blockMs: number) {
+    const after = `${afterRevision}-${MAX_SEQ}`;
+    const conn = blockMs > 0 ? this.blocking() : this.redis;
+    const block = blockMs > 0 ? ["BLOCK", blockMs] : [];
+    const res = (await conn.call("XREAD", "COUNT", TAIL_COUNT, ...block, "STREAMS", this.keys.events, after)) as
+      | [string, StreamEntry[]][]
+      | null;
+    return this.complete(res?.[0]?.[1] ?? [], TAIL_COUNT);
+  }
+
+  /** Drops a leading revision that trimming cut; completes the last revision if `limit` cut it. */
+  private async complete(entries: StreamEntry[], limit: number): Promise<StoredEvent[]> {
+    if (entries.length === 0) return [];
+    if (entries.length >= limit) {
+      const last = entries[entries.length - 1][0];
+      const [revision] = parseId(last);
+      const rest = (await this.redis.xrange(this.keys.events, `(${last}`, `${revision}-${MAX_SEQ}`)) as StreamEntry[];
+      entries = [...entries, ...rest];
+    }
+    const [firstRevision, firstSeq] = parseId(entries[0][0]);
+    if (firstSeq !== 0) entries = entries.filter(([id]) => parseId(id)[0] !== firstRevision);
+    return entries.map(toEvent);
+  }
+}
+
+function parseId(id: string): [revision: number, seq: number] {
+  const dash = id.indexOf("-");
+  return [Number(id.slice(0, dash)), Number(id.slice(dash + 1))];
+}
+
+function toEvent([id, fields]: StreamEntry): StoredEvent {
+  const h = toFlat(fields);
+  const time = Number(h.time);
+  return { revision: parseId(id)[0], type: Number(h.type) as EventType, key: h.key, time, record: decodeRecord(h, time) };
+}

@@ -1,0 +1,171 @@
+import { Redis } from "ioredis";
+import type { JsonObject, JsonValue } from "../../core/json.js";
+import type { TransitionRule } from "../../core/status.js";
+import { decodeRecord, F, type FlatRecord, type SignatureRecord } from "../record.js";
+import type * as S from "../store.js";
+import { Keys } from "./keys.js";
+import { RedisEventLog } from "./redis-events.js";
+import { RedisOutbox } from "./redis-outbox.js";
+import { Scripts, type FlatResult } from "./scripts.js";
+
+/**
+ * The Redis store: every mutation is one Lua script (src/store/redis/commands), so each is atomic
+ * and bumps the store revision once. Blocking reads (event tail, outbox read) use their own connections.
+ */
+export class RedisStore implements S.Store {
+  readonly kind = "redis";
+  readonly events: RedisEventLog;
+  readonly outbox: RedisOutbox;
+  private readonly keys: Keys;
+  private readonly scripts: Scripts;
+  private readonly blockingConnections: Redis[] = [];
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly opts: S.StoreOptions,
+  ) {
+    this.keys = new Keys(opts.prefix);
+    this.scripts = new Scripts(redis, this.keys, opts);
+    this.events = new RedisEventLog(redis, this.dedicated(), this.keys);
+    this.outbox = new RedisOutbox(redis, this.dedicated(), this.keys);
+  }
+
+  static async open(url: string, opts: S.StoreOptions): Promise<RedisStore> {
+    // RESP2: the stream replies the events and outbox code reads have their classic shapes.
+    const redis = new Redis(url, { lazyConnect: true, protocol: 2 });
+    await redis.connect();
+    const store = new RedisStore(redis, opts);
+    await store.outbox.ensureGroup();
+    return store;
+  }
+
+  async get(key: string) {
+    return this.decode(await this.redis.hgetall(this.keys.sig(key)));
+  }
+
+  async getMany(keys: string[]) {
+    if (keys.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const k of keys) pipeline.hgetall(this.keys.sig(k));
+    const res = (await pipeline.exec()) ?? [];
+    return res.map(([err, h]) => {
+      if (err) throw err;
+      return this.decode(h as FlatRecord);
+    });
+  }
+
+  async list(q: S.ListQuery): Promise<S.ListPage> {
+    const cursor = q.cursor ? (JSON.parse(q.cursor) as [number, string]) : undefined;
+    const page = await this.scripts.list(q, cursor && { time: cursor[0], key: cursor[1] });
+    const now = this.opts.now();
+    return {
+      records: page.flats.map((h) => decodeRecord(h, now)),
+      cursor: page.next && JSON.stringify([page.next.time, page.next.key]),
+    };
+  }
+
+  async create(c: S.CreateCommand) {
+    return this.result(await this.scripts.create(c));
+  }
+
+  async update(u: S.UpdateCommand) {
+    return this.result(await this.scripts.update(u));
+  }
+
+  async delete(key: string, guard: S.Guard) {
+    return this.scripts.delete(key, guard);
+  }
+
+  async remove(key: string, withError: boolean, withSuccess: boolean, guard: S.Guard) {
+    return this.scripts.remove(key, withError, withSuccess, guard);
+  }
+
+  async transition(key: string, rule: TransitionRule, guard: S.Guard) {
+    return this.result(await this.scripts.transition(key, rule, guard));
+  }
+
+  async run(c: S.RunCommand) {
+    return this.result(await this.scripts.run(c));
+  }
+
+  async lock(c: S.LockCommand) {
+    return this.result(await this.scripts.lock(c));
+  }
+
+  async unlock(key: string, lockId: string) {
+    return this.result(await this.scripts.unlock(key, lockId));
+  }
+
+  async startTask(key: string, runId: string, _attempt: number, guard: S.Guard): Promise<S.StartDecision> {
+    const d = await this.scripts.startTask(key, runId, guard);
+    const record = this.record(d.flat);
+    return d.run ? { run: true, record } : { run: false, reason: d.reason, record };
+  }
+
+  async completeTask(key: string, runId: string, result: JsonValue, guard: S.Guard) {
+    return this.outcome(await this.scripts.completeTask(key, runId, result, guard));
+  }
+
+  async failTask(key: string, runId: string, error: S.TaskErrorInput, final: boolean, guard: S.Guard) {
+    return this.outcome(await this.scripts.failTask(key, runId, error, final, guard));
+  }
+
+  async markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined) {
+    const r = await this.scripts.markDispatched(key, attempt, runId, input);
+    return r && this.result(r);
+  }
+
+  async markParked(key: string, attempt: number) {
+    const r = await this.scripts.markParked(key, attempt);
+    return r && this.result(r);
+  }
+
+  async failDispatch(key: string, attempt: number, error: S.TaskErrorInput) {
+    const h = await this.scripts.failDispatch(key, attempt, error);
+    return h && this.outcome(h);
+  }
+
+  async currentRevision() {
+    return Number((await this.redis.get(this.keys.rev)) ?? 0);
+  }
+
+  async ping() {
+    await this.redis.ping();
+  }
+
+  async close() {
+    for (const c of this.blockingConnections) c.disconnect();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /** A connection of its own, opened on first use (a blocked connection can serve nobody else). */
+  private dedicated(): () => Redis {
+    let conn: Redis | undefined;
+    return () => {
+      if (!conn) {
+        conn = this.redis.duplicate();
+        this.blockingConnections.push(conn);
+      }
+      return conn;
+    };
+  }
+
+  private decode(h: FlatRecord): SignatureRecord | undefined {
+    const now = this.opts.now();
+    if (!h || Object.keys(h).length === 0 || Number(h[F.expireTime] || 0) <= now) return undefined;
+    return decodeRecord(h, now);
+  }
+
+  private record(h: FlatRecord) {
+    return decodeRecord(h, this.opts.now());
+  }
+
+  private result(r: FlatResult): S.MutationResult {
+    return { record: this.record(r.flat), changed: r.changed };
+  }
+
+  private outcome(h: FlatRecord): S.CompleteResult {
+    const record = this.record(h);
+    return { record, dispatched: record.run?.dispatchedCallbacks ?? [] };
+  }
+}

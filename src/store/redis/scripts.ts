@@ -1,0 +1,198 @@
+import type { Redis } from "ioredis";
+import type { JsonObject, JsonValue } from "../../core/json.js";
+import { Status, type TransitionRule } from "../../core/status.js";
+import { F, type FlatRecord } from "../record.js";
+import type { CreateCommand, Guard, ListQuery, LockCommand, RunCommand, StoreOptions, TaskErrorInput, UpdateCommand } from "../store.js";
+import type { Keys } from "./keys.js";
+import { loadLuaCommands } from "./lua-source.js";
+import { refusalError, type RefusalContext } from "./refusal.js";
+
+const str = JSON.stringify;
+type Arg = string | number;
+type Reply = unknown[];
+type ScriptFn = (...args: Arg[]) => Promise<Reply>;
+
+export interface FlatResult {
+  flat: FlatRecord;
+  changed: boolean;
+}
+
+export interface FlatPage {
+  flats: FlatRecord[];
+  /** Where the next page starts (after this creation time and key); absent on the last page. */
+  next?: { time: number; key: string };
+}
+
+/** Index entries one List call examines at most; a page may come back short, with a cursor. */
+const SCAN_LIMIT_MIN = 1000;
+
+/**
+ * The one place that knows the scripts' argument and reply orders (see each script's opening comment).
+ * Each script is loaded once per connection (EVAL, then EVALSHA).
+ */
+export class Scripts {
+  private readonly fns = new Map<string, ScriptFn>();
+
+  constructor(
+    redis: Redis,
+    private readonly keys: Keys,
+    private readonly opts: StoreOptions,
+  ) {
+    for (const c of loadLuaCommands()) {
+      const name = `mageflow_${c.name}`;
+      redis.defineCommand(name, { numberOfKeys: c.numberOfKeys, lua: c.lua });
+      const fn = (redis as unknown as Record<string, ScriptFn>)[name].bind(redis);
+      this.fns.set(c.name, fn);
+    }
+  }
+
+  async create(c: CreateCommand): Promise<FlatResult> {
+    const record: FlatRecord = {
+      [F.taskName]: c.taskName,
+      [F.kwargs]: str(c.kwargs),
+      [F.creationTime]: String(c.creationTime),
+      [F.successCallbacks]: str(c.successCallbacks),
+      [F.errorCallbacks]: str(c.errorCallbacks),
+      [F.status]: String(c.status),
+      [F.lastStatus]: String(Status.UNSPECIFIED),
+      [F.returnFieldName]: c.returnFieldName,
+      [F.inputSchema]: c.inputSchema ? str(c.inputSchema) : "",
+      [F.containerKey]: "",
+      [F.metadata]: str(c.metadata),
+      [F.removed]: "0",
+    };
+    const args = [c.requestId, this.opts.requestIdTtlMs, str([...c.successCallbacks, ...c.errorCallbacks])];
+    return flatResult(await this.mutate("create", c.key, [...args, ...Object.entries(record).flat()]));
+  }
+
+  async update(u: UpdateCommand): Promise<FlatResult> {
+    const fields: Arg[] = [];
+    if (u.kwargs) fields.push(F.kwargs, str(u.kwargs));
+    if (u.metadata) fields.push(F.metadata, str(u.metadata));
+    if (u.inputSchema !== undefined) fields.push(F.inputSchema, u.inputSchema ? str(u.inputSchema) : "");
+    if (u.returnFieldName !== undefined) fields.push(F.returnFieldName, u.returnFieldName);
+    return flatResult(await this.mutate("update", u.key, [...guardArgs(u.guard), ...fields]));
+  }
+
+  /** Returns the revision of the deletion. */
+  async delete(key: string, guard: Guard): Promise<number> {
+    const reply = await this.mutate("delete", key, guardArgs(guard));
+    return Number(reply[1]);
+  }
+
+  async remove(key: string, withError: boolean, withSuccess: boolean, guard: Guard) {
+    const reply = await this.mutate("remove", key, [...guardArgs(guard), flag(withError), flag(withSuccess)]);
+    return { revision: Number(reply[1]), keys: reply[2] as string[] };
+  }
+
+  async transition(key: string, rule: TransitionRule, guard: Guard): Promise<FlatResult> {
+    return flatResult(await this.mutate("transition", key, [...guardArgs(guard), str(rule)], { op: rule.name }));
+  }
+
+  async run(c: RunCommand): Promise<FlatResult> {
+    const args = [...guardArgs(c.guard), c.requestId, str(c.input), str(c.metadata)];
+    return flatResult(await this.mutate("run", c.key, args, { op: "run" }));
+  }
+
+  async lock(c: LockCommand): Promise<FlatResult> {
+    return flatResult(await this.mutate("lock", c.key, [c.newLockId, c.renewLockId, c.ttlMs, c.owner]));
+  }
+
+  async unlock(key: string, lockId: string): Promise<FlatResult> {
+    return flatResult(await this.mutate("unlock", key, [lockId]));
+  }
+
+  async startTask(key: string, runId: string, guard: Guard) {
+    const reply = await this.mutate("startTask", key, [guard.lockId ?? "", runId], { runId });
+    return { run: reply[1] === 1, reason: String(reply[2]), flat: toFlat(reply[3]) };
+  }
+
+  async completeTask(key: string, runId: string, result: JsonValue, guard: Guard): Promise<FlatRecord> {
+    const reply = await this.mutate("completeTask", key, [guard.lockId ?? "", runId, str(result)], { op: "report", runId });
+    return toFlat(reply[1]);
+  }
+
+  async failTask(key: string, runId: string, error: TaskErrorInput, final: boolean, guard: Guard): Promise<FlatRecord> {
+    const args = [guard.lockId ?? "", runId, str(error), flag(final)];
+    return toFlat((await this.mutate("failTask", key, args, { op: "report", runId }))[1]);
+  }
+
+  async markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined) {
+    const reply = await this.mutate("markDispatched", key, [attempt, runId, input ? str(input) : ""]);
+    return reply[0] === "NONE" ? undefined : flatResult(reply);
+  }
+
+  async markParked(key: string, attempt: number) {
+    const reply = await this.mutate("markParked", key, [attempt]);
+    return reply[0] === "NONE" ? undefined : flatResult(reply);
+  }
+
+  async failDispatch(key: string, attempt: number, error: TaskErrorInput) {
+    const reply = await this.mutate("failDispatch", key, [attempt, str(error)]);
+    return reply[0] === "NONE" ? undefined : toFlat(reply[1]);
+  }
+
+  async list(q: ListQuery, cursor: { time: number; key: string } | undefined): Promise<FlatPage> {
+    const { keys } = this;
+    const index = q.taskName ? keys.idxTask(q.taskName) : q.statuses.length === 1 ? keys.idxStatus(q.statuses[0]) : keys.idxAll;
+    const min = q.createdAfter === undefined ? "-inf" : String(q.createdAfter);
+    let max = q.createdBefore === undefined ? "+inf" : `(${q.createdBefore}`;
+    if (cursor && (q.createdBefore === undefined || cursor.time < q.createdBefore)) max = String(cursor.time);
+    const pageSize = Math.max(1, q.pageSize);
+    const scanLimit = Math.max(SCAN_LIMIT_MIN, 10 * pageSize);
+    const reply = await this.fn("list")(
+      index,
+      keys.base,
+      this.opts.now(),
+      str(q.statuses),
+      q.taskName,
+      min,
+      max,
+      cursor ? cursor.time : "",
+      cursor ? cursor.key : "",
+      pageSize,
+      scanLimit,
+    );
+    const [time, key, rows] = reply as [string, string, unknown[]];
+    return { flats: rows.map(toFlat), next: time === "" ? undefined : { time: Number(time), key } };
+  }
+
+  private async mutate(name: string, key: string, args: Arg[], ctx: Omit<RefusalContext, "key"> = {}): Promise<Reply> {
+    const { keys, opts } = this;
+    const reply = await this.fn(name)(
+      keys.sig(key),
+      keys.rev,
+      keys.events,
+      keys.outbox,
+      keys.base,
+      opts.now(),
+      opts.activeTtlMs,
+      opts.doneTtlMs,
+      opts.historyMax,
+      key,
+      ...args,
+    );
+    if (reply[0] === "ERR") throw refusalError(reply, { key, ...ctx });
+    return reply;
+  }
+
+  private fn(name: string): ScriptFn {
+    const fn = this.fns.get(name);
+    if (!fn) throw new Error(`no Lua command ${name}`);
+    return fn;
+  }
+}
+
+const flag = (b: boolean) => (b ? "1" : "0");
+
+const guardArgs = (g: Guard): Arg[] => [g.lockId ?? "", g.expectedRevision ?? 0];
+
+/** `{'OK', changed, flat}` */
+const flatResult = (reply: Reply): FlatResult => ({ changed: reply[1] === 1, flat: toFlat(reply[2]) });
+
+export function toFlat(pairs: unknown): FlatRecord {
+  const a = pairs as string[];
+  const out: FlatRecord = {};
+  for (let i = 0; i + 1 < a.length; i += 2) out[a[i]] = a[i + 1];
+  return out;
+}
