@@ -13,6 +13,7 @@ export interface Config {
   requestIdTtlMs: number;
   watchBuffer: number;
   dispatchWaitMs: number;
+  dispatchClaimIdleMs: number;
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
@@ -62,6 +63,7 @@ export const SETTINGS = {
   requestIdTtl: ["REQUEST_ID_TTL", duration, "24h"],
   watchBuffer: ["WATCH_BUFFER", positiveInt, "10000"],
   dispatchWait: ["DISPATCH_WAIT", duration, "2s"],
+  dispatchClaimIdle: ["DISPATCH_CLAIM_IDLE", duration, "15s"],
   lockTtlDefault: ["LOCK_TTL_DEFAULT", duration, "30s"],
   lockTtlMax: ["LOCK_TTL_MAX", duration, "10m"],
   maxJsonBytes: ["MAX_JSON_BYTES", positiveInt, String(DEFAULT_LIMITS.maxJsonBytes)],
@@ -104,6 +106,7 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
     requestIdTtlMs: v.requestIdTtl as number,
     watchBuffer: v.watchBuffer as number,
     dispatchWaitMs: v.dispatchWait as number,
+    dispatchClaimIdleMs: v.dispatchClaimIdle as number,
     tlsCert: v.tlsCert as string | undefined,
     tlsKey: v.tlsKey as string | undefined,
     tlsCa: v.tlsCa as string | undefined,

@@ -47,7 +47,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
 
   const hub = new WatchHub(store, config.watchBuffer);
   await hub.start();
-  const loop = new DispatchLoop(store, dispatcher, { log });
+  const loop = new DispatchLoop(store, dispatcher, { log, claimIdleMs: config.dispatchClaimIdleMs });
   loop.start();
   const health = new HealthMonitor(store);
   health.start();

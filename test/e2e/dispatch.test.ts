@@ -8,6 +8,7 @@ import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.
 import { StartDecision, WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import { RecordingDispatcher } from "../../src/dispatch/recording.js";
 import type { RunningServer } from "../../src/server/server.js";
+import { startRedisServer, redisSkipReason, type RedisServer } from "../support/redis-server.js";
 import { startTestServer } from "../support/server.js";
 
 const until = async <T>(fn: () => T | undefined, ms = 5000): Promise<T> => {
@@ -20,20 +21,25 @@ const until = async <T>(fn: () => T | undefined, ms = 5000): Promise<T> => {
   }
 };
 
-describe("running signatures: dispatch, worker reports, callbacks", () => {
+for (const backend of ["memory", "redis"] as const) describe(`running signatures on the ${backend} store: dispatch, worker reports, callbacks`, { skip: backend === "redis" && redisSkipReason() }, () => {
   let server: RunningServer;
+  let redis: RedisServer | undefined;
   const engine = new RecordingDispatcher();
   let sigs: ReturnType<typeof createClient<typeof SignatureService>>;
   let workers: ReturnType<typeof createClient<typeof WorkerService>>;
   const triggersOf = (key: string) => engine.triggers.filter((t) => t.key === key);
 
   before(async () => {
-    server = await startTestServer({}, engine);
+    if (backend === "redis") redis = await startRedisServer();
+    server = await startTestServer(redis ? { redisUrl: redis.url } : {}, engine);
     const transport = createConnectTransport({ httpVersion: "1.1", baseUrl: `http://127.0.0.1:${server.httpPort}` });
     sigs = createClient(SignatureService, transport);
     workers = createClient(WorkerService, transport);
   });
-  after(() => server.close(1000));
+  after(async () => {
+    await server.close(1000);
+    await redis?.stop();
+  });
 
   it("runs with kwargs over the message, completes, and dispatches each success callback once with the result", async () => {
     const ok1 = (await sigs.createSignature({ taskName: "notify", kwargs: { channel: "mail" } })).signature!.key;
