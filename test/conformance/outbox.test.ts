@@ -1,0 +1,138 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, describe, it } from "node:test";
+import { Status, TRANSITIONS } from "../../src/core/status.js";
+import type { OutboxEntry, Store } from "../../src/store/store.js";
+import { redisSkipReason } from "../support/redis-server.js";
+import { backends } from "./backends.js";
+
+/** Entries without their ids, for comparison. */
+const drafts = (entries: OutboxEntry[]) => entries.map(({ id: _id, ...rest }) => rest);
+
+for (const b of backends()) {
+  describe(`outbox (${b.name})`, { skip: b.name === "redis" ? redisSkipReason() : undefined }, () => {
+    after(() => b.shutdown());
+
+    /** A fresh store per test: its outbox holds only that test's entries. */
+    const setup = async () => {
+      const store = await b.open();
+      const create = async (o: { succ?: string[]; status?: Status } = {}) => {
+        const key = `TaskSignature:${randomUUID()}`;
+        await store.create({
+          key,
+          taskName: "outbox",
+          kwargs: {},
+          creationTime: Date.now(),
+          successCallbacks: o.succ ?? [],
+          errorCallbacks: [],
+          status: o.status ?? Status.PENDING,
+          returnFieldName: "mageflow_results",
+          metadata: {},
+          requestId: "",
+        });
+        return key;
+      };
+      const run = (key: string) => store.run({ key, input: {}, metadata: {}, requestId: "", guard: {} });
+      const drain = async () => {
+        const got = await store.outbox.read("test", 100, 0);
+        await store.outbox.ack(got.map((e) => e.id));
+        return drafts(got);
+      };
+      return { store, create, run, drain };
+    };
+
+    it("Run writes a trigger with the change; a suspended Run parks and Resume triggers attempt 2", async () => {
+      const { store, create, run, drain } = await setup();
+      const key = await create();
+      await run(key);
+      assert.deepEqual(await drain(), [{ kind: "trigger", key, attempt: 1 }]);
+
+      const held = await create({ status: Status.SUSPENDED });
+      await run(held);
+      assert.deepEqual(await drain(), []);
+      await store.transition(held, TRANSITIONS.resume, {});
+      assert.deepEqual(await drain(), [{ kind: "trigger", key: held, attempt: 2 }]);
+    });
+
+    it("Interrupt, Cancel and Remove cancel the in-flight engine run", async () => {
+      const { store, create, run, drain } = await setup();
+      const act = [
+        (k: string) => store.transition(k, TRANSITIONS.interrupt, {}),
+        (k: string) => store.transition(k, TRANSITIONS.cancel, {}),
+        (k: string) => store.remove(k, true, true, {}),
+      ];
+      for (const a of act) {
+        const key = await create();
+        await run(key);
+        await store.markDispatched(key, 1, `engine-${key}`, undefined);
+        await drain();
+        await a(key);
+        assert.deepEqual(await drain(), [{ kind: "cancel", key, runId: `engine-${key}` }]);
+      }
+    });
+
+    it("markDispatched cancels a duplicate engine run and a run of an interrupted signature", async () => {
+      const { store, create, run, drain } = await setup();
+      const key = await create();
+      await run(key);
+      await drain();
+      await store.markDispatched(key, 1, "first", undefined);
+      assert.equal(await store.markDispatched(key, 1, "duplicate", undefined), undefined);
+      assert.deepEqual(await drain(), [{ kind: "cancel", key, runId: "duplicate" }]);
+      assert.equal((await store.get(key))!.run?.runId, "first");
+
+      const stopped = await create();
+      await run(stopped);
+      await store.transition(stopped, TRANSITIONS.interrupt, {});
+      await drain();
+      const res = await store.markDispatched(stopped, 1, "late", undefined);
+      assert.equal(res?.record.run?.runId, "late");
+      assert.deepEqual(await drain(), [{ kind: "cancel", key: stopped, runId: "late" }]);
+    });
+
+    it("CompleteTask triggers the success callbacks in the same step", async () => {
+      const { store, create, run, drain } = await setup();
+      const cb = await create();
+      const key = await create({ succ: [cb] });
+      await run(key);
+      await store.startTask(key, "r", 1, {});
+      await drain();
+      await store.completeTask(key, "r", 42, {});
+      assert.deepEqual(await drain(), [{ kind: "trigger", key: cb, attempt: 1 }]);
+      await store.completeTask(key, "r", 42, {});
+      assert.deepEqual(await drain(), [], "a repeated report writes nothing");
+    });
+
+    it("read delivers each entry once; unacknowledged entries of a crashed consumer are claimed after idleMs", async () => {
+      const { store, create, run } = await setup();
+      const keys = [await create(), await create()];
+      for (const k of keys) await run(k);
+      const taken = await store.outbox.read("crashed", 10, 0);
+      assert.deepEqual(drafts(taken).map((e) => e.key), keys);
+      assert.deepEqual(await store.outbox.read("other", 10, 0), [], "delivered once");
+      assert.deepEqual(await store.outbox.claimStale("other", 60_000, 10), [], "not idle long enough");
+      await sleep(80);
+      assert.deepEqual(await store.outbox.claimStale("crashed", 50, 10), [], "a consumer never reclaims its own");
+      const claimed = await store.outbox.claimStale("other", 50, 10);
+      assert.deepEqual(claimed, taken);
+      await store.outbox.ack(claimed.map((e) => e.id));
+      await sleep(80);
+      assert.deepEqual(await store.outbox.claimStale("third", 50, 10), [], "acknowledged entries are gone");
+    });
+
+    it("read waits up to blockMs and wakes up for a new entry", async () => {
+      const { store, create, run } = await setup();
+      const t0 = Date.now();
+      assert.deepEqual(await store.outbox.read("w", 10, 100), []);
+      assert.ok(Date.now() - t0 >= 90, "waited");
+      const key = await create();
+      const waiting = store.outbox.read("w", 10, 5000);
+      await sleep(50);
+      const t1 = Date.now();
+      await run(key);
+      assert.deepEqual(drafts(await waiting), [{ kind: "trigger", key, attempt: 1 }]);
+      assert.ok(Date.now() - t1 < 2000, "woke up");
+    });
+  });
+}
