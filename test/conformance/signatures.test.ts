@@ -3,22 +3,9 @@ import { after, before, describe, it } from "node:test";
 import { EventType } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { newSignatureKey } from "../../src/core/keys.js";
 import { Status } from "../../src/core/status.js";
-import type { CreateCommand, Store } from "../../src/store/store.js";
+import type { Store } from "../../src/store/store.js";
+import { createCmd } from "../support/commands.js";
 import { backends } from "./backends.js";
-
-export const createCmd = (o: Partial<CreateCommand> = {}): CreateCommand => ({
-  key: newSignatureKey(),
-  taskName: "process-order",
-  kwargs: { priority: "high" },
-  creationTime: Date.now(),
-  successCallbacks: [],
-  errorCallbacks: [],
-  status: Status.PENDING,
-  returnFieldName: "mageflow_results",
-  metadata: {},
-  requestId: "",
-  ...o,
-});
 
 const reason = (r: string) => (e: unknown) => (e as { reason?: string }).reason === r;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -57,7 +57,7 @@ describe("one scenario through four clients", () => {
   it("@grpc/grpc-js on PORT: same answers, errors with grpc-status-details-bin", async () => {
     const c = grpcJsClient(SignatureService, `127.0.0.1:${server.grpcPort}`);
     try {
-      const created = (await c.unary("CreateSignature", { taskName: "grpc-js", kwargs: { a: "b" } })) as { signature: { key: string } };
+      const created = (await c.unary("CreateSignature", { taskName: "grpc-js", kwargs: { a: "b" } })) as unknown as { signature: { key: string } };
       const got = (await c.unary("GetSignature", { key: created.signature.key })) as GetSignatureResponse;
       assert.deepEqual(got.signature!.kwargs, { a: "b" });
       const err = (await c.unary("GetSignature", { key: "nope" }).catch((e) => e)) as GrpcError;
