@@ -1,16 +1,12 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
-import { ReflectionService } from "@grpc/reflection";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import { addGrpcService } from "../api/grpc-adapter.js";
 import type { Config } from "../config.js";
 import type { HealthMonitor } from "./health.js";
-
-const PROTO_DIR = fileURLToPath(new URL("../../proto", import.meta.url));
+import { reflectionFor } from "./reflection.js";
 
 export interface Impls {
   signatures: ServiceImpl<typeof SignatureService>;
@@ -28,11 +24,7 @@ export async function startGrpcListener(config: Config, impls: Impls, health: He
   addGrpcService(server, SignatureService, impls.signatures);
   addGrpcService(server, WorkerService, impls.workers);
   health.grpc.addToServer(server);
-  const pkg = protoLoader.loadSync(["mageflow/v1/signature_service.proto", "mageflow/v1/worker_service.proto"], {
-    includeDirs: [PROTO_DIR],
-    keepCase: true,
-  });
-  new ReflectionService(pkg).addToServer(server);
+  reflectionFor([SignatureService, WorkerService]).addToServer(server);
 
   const credentials =
     config.tlsCert && config.tlsKey

@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
+import { after, before, describe, it } from "node:test";
+import type { RunningServer } from "../../src/server/server.js";
+import { startTestServer } from "../support/server.js";
+
+const sh = promisify(execFile);
+
+/** The README's tour, command by command as written, against a server on free ports. */
+describe("the README tour works as written", () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close(1000));
+
+  const tour = readFileSync("README.md", "utf8").split("## A five-minute tour")[1].split("```sh")[1].split("```")[0];
+  const commands = tour
+    .replace(/\\\n\s*/g, " ")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
+
+  it("runs every command and gets a signature back each time", async () => {
+    assert.ok(commands.length >= 4);
+    let key = "";
+    for (const cmd of commands) {
+      const local = cmd
+        .replaceAll("localhost:8080", `127.0.0.1:${server.httpPort}`)
+        .replaceAll("127.0.0.1:50051", `127.0.0.1:${server.grpcPort}`)
+        .replaceAll("TaskSignature:...", key);
+      const { stdout } = await sh("bash", ["-c", local], { timeout: 60_000 });
+      const out = JSON.parse(stdout);
+      const sig = out.signature ?? out.signatures?.[0];
+      assert.ok(sig?.key, `${cmd} answered ${stdout}`);
+      key ||= sig.key;
+    }
+  });
+});
