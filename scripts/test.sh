@@ -5,7 +5,7 @@
 #   contract   scripts/check-contract.sh: buf lint/format/breaking, regeneration, gen/python + gen/go compile
 #   typecheck  tsc -p tsconfig.json (src, test, gen/ts, ...)
 #   node       node's test runner over every test/**/*.test.ts (through tsx)
-#   python     clients/python: pip install into .tools/venv, then pytest
+#   python     clients/python: pip install into .tools/venv, mypy --strict, then pytest
 #   go         clients/go: go vet, go test
 #
 # Usage: scripts/test.sh [stage...]   (default: all; e.g. `npm test -- node` or `npm test -- python go`)
@@ -73,6 +73,7 @@ stage_python() {
   # A real (non-editable) install, as a user would do it: proves the package builds and carries gen/python.
   "$py" -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall \
     ./clients/python || return 1
+  (cd clients/python && "$py" -m mypy --cache-dir "$ROOT/.tools/mypy-cache") || return 1
   local rc=0
   (cd clients/python && "$py" -m pytest -p no:cacheprovider -rs tests) || rc=$?
   if [ "$rc" -eq 5 ]; then

@@ -104,8 +104,9 @@ class Client:
         else:
             creds = grpc.ssl_channel_credentials() if tls is True else tls
             self._channel = grpc.aio.secure_channel(address, creds, options=list(options))
-        self._sig = svc_grpc.SignatureServiceStub(self._channel)
-        self._wrk = wrk_grpc.WorkerServiceStub(self._channel)
+        # The generated stubs are untyped (grpc_tools writes .pyi files for the messages only).
+        self._sig: Any = svc_grpc.SignatureServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self._wrk: Any = wrk_grpc.WorkerServiceStub(self._channel)  # type: ignore[no-untyped-call]
 
     async def __aenter__(self) -> "Client":
         return self
@@ -168,7 +169,7 @@ class Client:
         if input_schema is not None:
             req.input_schema.CopyFrom(to_struct(input_schema))
         if task_status is not None:
-            req.task_status = int(Status.parse(task_status))
+            req.task_status = _status_value(task_status)
         if creation_time is not None:
             req.creation_time.CopyFrom(to_timestamp(creation_time))
         resp = await self._call(self._sig.CreateSignature, req)
@@ -199,7 +200,7 @@ class Client:
     ) -> ListPage:
         """Returns one page of signatures, newest first (``ListSignatures``)."""
         req = svc.ListSignaturesRequest(
-            statuses=[int(Status.parse(s)) for s in statuses],
+            statuses=[_status_value(s) for s in statuses],
             task_name=task_name or "",
             page_size=page_size or 0,
             page_token=page_token or "",
@@ -433,7 +434,7 @@ class Client:
             self,
             keys=[_key(k) for k in keys],
             task_names=list(task_names),
-            statuses=[int(Status.parse(s)) for s in statuses],
+            statuses=[_status_value(s) for s in statuses],
             start_revision=start_revision,
             send_initial=send_initial,
             progress_interval=progress_interval,
@@ -481,6 +482,11 @@ class Client:
         )
         resp = await self._call(self._wrk.FailTask, req)
         return TaskReport(Signature.from_proto(resp.signature), list(resp.dispatched_callbacks))
+
+
+def _status_value(value: StatusLike) -> Any:
+    """The wire value of a status (typed Any: the generated stubs type enum fields by their wrapper)."""
+    return int(Status.parse(value))
 
 
 def _key(value: Union[str, Signature]) -> str:
@@ -558,7 +564,7 @@ class Watch:
         *,
         keys: List[str],
         task_names: List[str],
-        statuses: List[int],
+        statuses: List[Any],
         start_revision: int,
         send_initial: bool,
         progress_interval: Optional[Seconds],

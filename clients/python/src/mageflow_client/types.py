@@ -93,9 +93,7 @@ def _enum(cls: Any, value: int) -> Any:
         return cls.UNSPECIFIED
 
 
-def to_struct(value: Optional[Mapping[str, Any]]) -> Optional[struct_pb2.Struct]:
-    if value is None:
-        return None
+def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
     if not isinstance(value, Mapping):
         raise TypeError(f"expected a JSON object (a mapping), got {type(value).__name__}")
     struct = struct_pb2.Struct()
