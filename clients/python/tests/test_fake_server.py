@@ -100,6 +100,12 @@ class FakeSignatures(svc_grpc.SignatureServiceServicer):
 
     async def WatchSignatures(self, request: svc.WatchSignaturesRequest, context: Any) -> AsyncIterator[svc.WatchSignaturesResponse]:
         self.watch_requests.append(request)
+        if list(request.filter.keys) == ["slow"]:
+            yield svc.WatchSignaturesResponse(events=[event(5, "slow")], revision=5)
+            await asyncio.sleep(0.5)
+            yield svc.WatchSignaturesResponse(events=[event(6, "slow")], revision=6)
+            await asyncio.sleep(30)
+            return
         n = len(self.watch_requests)
         if n == 1:
             # Two revisions, then the connection "drops".
@@ -223,3 +229,17 @@ async def test_event_types_are_enums(fake):
     assert ev.type is EventType.STATUS_CHANGED
     assert ev.signature is not None and ev.signature.key == "k1"
     await asyncio.sleep(0)
+
+
+async def test_next_event_timeout_keeps_the_stream(fake):
+    address, sigs = fake
+    async with Client(address) as client:
+        watch = client.watch(["slow"], start_revision=5, reconnect_delay=0.01)
+        first = await watch.next_event(timeout=5)
+        with pytest.raises(asyncio.TimeoutError):
+            await watch.next_event(timeout=0.05)
+        second = await watch.next_event(timeout=5)
+        assert (first.revision, second.revision) == (5, 6)
+        await watch.aclose()
+    assert len(sigs.watch_requests) == 1
+    assert watch.reconnects == 0

@@ -584,6 +584,7 @@ class Watch:
         self._pending: List[SignatureEvent] = []
         self._closed = False
         self._failures = 0
+        self._next: Optional["asyncio.Future[SignatureEvent]"] = None
         self.revision: int = 0
         """The store revision everything has been seen up to (0 until the first message)."""
         self.reconnects: int = 0
@@ -667,6 +668,13 @@ class Watch:
         self._closed = True
         self._pending.clear()
         self._cancel_call()
+        if self._next is not None:
+            self._next.cancel()
+            try:
+                await self._next
+            except (asyncio.CancelledError, StopAsyncIteration, MageflowError):
+                pass
+            self._next = None
 
     async def __aenter__(self) -> "Watch":
         return self
@@ -675,5 +683,15 @@ class Watch:
         await self.aclose()
 
     async def next_event(self, timeout: Optional[float] = None) -> SignatureEvent:
-        """The next event, waiting at most ``timeout`` seconds (``asyncio.TimeoutError`` then)."""
-        return await asyncio.wait_for(self.__anext__(), timeout)
+        """The next event, waiting at most ``timeout`` seconds (``asyncio.TimeoutError`` then).
+
+        A timeout does not disturb the stream: the pending read carries over to the next call. Do not
+        mix this with ``async for`` on the same watch while a read is pending.
+        """
+        if self._next is None:
+            self._next = asyncio.ensure_future(self.__anext__())
+        done, _ = await asyncio.wait({self._next}, timeout=timeout)
+        if not done:
+            raise asyncio.TimeoutError()
+        task, self._next = self._next, None
+        return task.result()
