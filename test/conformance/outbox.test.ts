@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, describe, it } from "node:test";
 import { Status, TRANSITIONS } from "../../src/core/status.js";
-import type { OutboxEntry, Store } from "../../src/store/store.js";
+import type { OutboxEntry } from "../../src/store/store.js";
 import { redisSkipReason } from "../support/redis-server.js";
 import { backends } from "./backends.js";
 
