@@ -30,8 +30,17 @@ local records, missing = {}, {}
 local scanned, offset = 0, 0
 local next_time, next_key
 
+-- Byte order, as the sorted set orders equal scores (Lua's `<` on strings follows the server's locale).
+local function bytes_before(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+
 local function consider(k, t)
-  if cursor_time and t == cursor_time and k >= cursor_key then return false end
+  if cursor_time and t == cursor_time and not bytes_before(k, cursor_key) then return false end
   scanned = scanned + 1
   local h = load(k)
   if not h then
