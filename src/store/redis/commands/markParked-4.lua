@@ -1,6 +1,15 @@
 --[[
   The dispatcher did not trigger the QUEUED run of `attempt` because the signature is SUSPENDED: PARKED.
-  KEYS[1..4], ARGV[1..6]: see includes/mutation.lua
+  KEYS[1]  {p}:sig:<key>  the signature hash
+  KEYS[2]  {p}:rev        the store revision
+  KEYS[3]  {p}:events     the event stream
+  KEYS[4]  {p}:outbox     the outbox stream
+  ARGV[1]  key prefix `{p}:`
+  ARGV[2]  now (Unix ms, the service's clock)
+  ARGV[3]  active ttl (ms)
+  ARGV[4]  done ttl (ms)
+  ARGV[5]  history max (events kept, approximately)
+  ARGV[6]  the signature key
   ARGV[7]  attempt (must be the current run's)
   Returns {'OK', 1, flat record}, or {'NONE'} when it does not apply.
 ]]
