@@ -82,7 +82,7 @@ export class Scripts {
 
   async remove(key: string, withError: boolean, withSuccess: boolean, guard: Guard) {
     const reply = await this.mutate("remove", key, [...guardArgs(guard), flag(withError), flag(withSuccess)]);
-    return { revision: Number(reply[1]), keys: reply[2] as string[] };
+    return { keys: reply[2] as string[], revision: Number(reply[1]) };
   }
 
   async transition(key: string, rule: TransitionRule, guard: Guard): Promise<FlatResult> {
