@@ -38,6 +38,12 @@ export function redisSkipReason(): string | undefined {
   return "redis-server not on PATH (apt-get install -y redis-server); skipped locally, required in CI";
 }
 
+/** Servers still running; killed when the test process exits, however it exits. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const p of running) p.kill("SIGKILL");
+});
+
 export async function startRedisServer(o: RedisServerOptions = {}): Promise<RedisServer> {
   if (!hasRedisServer()) throw new Error("redis-server not found on PATH: install it (apt-get install -y redis-server)");
   const port = await freePort();
@@ -58,6 +64,8 @@ export async function startRedisServer(o: RedisServerOptions = {}): Promise<Redi
     let stderr = "";
     p.stderr?.on("data", (d) => (stderr += String(d)));
     proc = p;
+    running.add(p);
+    p.once("exit", () => running.delete(p));
     try {
       await waitForPing(port, p);
     } catch (e) {
