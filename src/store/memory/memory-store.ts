@@ -472,7 +472,10 @@ class Tx {
   }
 
   commit(): number {
-    if (this.events.length === 0) return 0;
+    if (this.events.length === 0) {
+      for (const o of this.outboxEntries) this.store.outbox.add(o);
+      return 0;
+    }
     for (const h of this.touched) {
       const done = isTerminal(num(h, F.status)) || h[F.removed] === "1";
       h[F.updateTime] = String(this.now);
