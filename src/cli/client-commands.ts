@@ -1,0 +1,17 @@
+import type { Command } from "commander";
+import { addGlobalOptions } from "./connection.js";
+import { addLifecycleCommands } from "./lifecycle-commands.js";
+import { addLockCommands } from "./lock-commands.js";
+import { addSignatureCommands } from "./signature-commands.js";
+import { addWatchCommand } from "./watch-command.js";
+import { addWorkerCommands } from "./worker-commands.js";
+
+/** Every command that talks to a running service through the TypeScript client. */
+export function addClientCommands(program: Command) {
+  addGlobalOptions(program);
+  addSignatureCommands(program);
+  addLifecycleCommands(program);
+  addLockCommands(program);
+  addWatchCommand(program);
+  addWorkerCommands(program);
+}

@@ -1,0 +1,298 @@
+import { fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { timestampFromDate, ValueSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { createClient, type Client } from "@connectrpc/connect";
+import type { DispatchState, Signature } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import { PauseType, SignatureService, type LockSignatureResponse } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
+import { StartDecision, WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
+import { mapped } from "./errors.js";
+import { Lease } from "./lease.js";
+import { parseStatus, type StatusLike } from "./names.js";
+import { openTransport, type OpenTransport, type TransportOptions } from "./transport.js";
+import { SignatureWatch, type WatchOptions } from "./watch.js";
+
+export type MageflowClientOptions = TransportOptions;
+
+/** Conditions every mutation accepts. */
+export interface MutationOptions {
+  /** Apply only if the signature's revision is still this one (an etag); else ABORTED `REVISION_MISMATCH`. */
+  expectedRevision?: number | bigint;
+  /** The lease id, required while the signature is locked. */
+  lockId?: string;
+}
+
+type KeyLike = string | { key: string };
+
+export interface SignOptions {
+  kwargs?: JsonObject;
+  successCallbacks?: KeyLike[];
+  errorCallbacks?: KeyLike[];
+  /** PENDING (default) or SUSPENDED. */
+  status?: StatusLike;
+  returnFieldName?: string;
+  inputSchema?: JsonObject;
+  metadata?: Record<string, string>;
+  /** Idempotency key: a retry with the same id returns the first signature. */
+  requestId?: string;
+  creationTime?: Date;
+}
+
+export interface ListOptions {
+  statuses?: StatusLike[];
+  taskName?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+  pageSize?: number;
+  pageToken?: string;
+}
+
+export interface UpdateOptions extends MutationOptions {
+  kwargs?: JsonObject;
+  metadata?: Record<string, string>;
+  /** Fields to replace instead of merge: `kwargs`, `metadata` (schema and return field are always replaced). */
+  replace?: ("kwargs" | "metadata")[];
+  inputSchema?: JsonObject;
+  returnFieldName?: string;
+}
+
+export interface RunOptions extends MutationOptions {
+  /** Idempotency key: a retry with the same id returns the first run instead of ALREADY_DISPATCHED. */
+  requestId?: string;
+}
+
+export interface RemoveOptions extends MutationOptions {
+  /** Also retire the error-callback tree (default true). */
+  withError?: boolean;
+  /** Also retire the success-callback tree (default true). */
+  withSuccess?: boolean;
+}
+
+export interface LockOptions {
+  /** Lease length; the server's default (30 s) when omitted, capped by its maximum. */
+  ttlMs?: number;
+  owner?: string;
+}
+
+export interface RunResult {
+  signature: Signature;
+  runId: string;
+  dispatchState: DispatchState;
+}
+
+export interface StartResult {
+  /** True when the worker should run the user function (decision RUN). */
+  run: boolean;
+  decision: StartDecision;
+  skipReason: string;
+  signature: Signature;
+}
+
+export interface TaskReport {
+  signature: Signature;
+  dispatchedCallbacks: string[];
+}
+
+export interface TaskErrorInput {
+  message: string;
+  type?: string;
+  attempt?: number;
+}
+
+/** The MageFlow vocabulary over `mageflow.v1.SignatureService` and `WorkerService`. */
+export class MageflowClient implements AsyncDisposable {
+  /** The generated Connect clients, for anything this class does not wrap. */
+  readonly signatures: Client<typeof SignatureService>;
+  readonly workers: Client<typeof WorkerService>;
+
+  constructor(private readonly open: OpenTransport) {
+    this.signatures = createClient(SignatureService, open.transport);
+    this.workers = createClient(WorkerService, open.transport);
+  }
+
+  /** The server URL and the transport in use. */
+  get target() {
+    return { url: this.open.url, transport: this.open.kind };
+  }
+
+  /** MageFlow's `asign`: creates a signature. */
+  async asign(taskName: string, options: SignOptions = {}): Promise<Signature> {
+    const r = await mapped(() =>
+      this.signatures.createSignature({
+        taskName,
+        kwargs: options.kwargs,
+        successCallbacks: (options.successCallbacks ?? []).map(keyOf),
+        errorCallbacks: (options.errorCallbacks ?? []).map(keyOf),
+        taskStatus: options.status === undefined ? undefined : parseStatus(options.status),
+        returnFieldName: options.returnFieldName,
+        inputSchema: options.inputSchema,
+        metadata: options.metadata,
+        requestId: options.requestId,
+        creationTime: ts(options.creationTime),
+      }),
+    );
+    return r.signature!;
+  }
+
+  /** Alias of `asign` (MageFlow's `sign`). */
+  sign(taskName: string, options: SignOptions = {}): Promise<Signature> {
+    return this.asign(taskName, options);
+  }
+
+  /** MageFlow's `load_signature`; NOT_FOUND for unknown or expired keys. */
+  async loadSignature(key: string): Promise<Signature> {
+    return (await mapped(() => this.signatures.getSignature({ key }))).signature!;
+  }
+
+  async loadSignatures(keys: string[]): Promise<Signature[]> {
+    return (await mapped(() => this.signatures.batchGetSignatures({ keys }))).signatures;
+  }
+
+  /** One page of signatures, newest first. */
+  async list(options: ListOptions = {}): Promise<{ signatures: Signature[]; nextPageToken: string }> {
+    const r = await mapped(() =>
+      this.signatures.listSignatures({
+        statuses: (options.statuses ?? []).map(parseStatus),
+        taskName: options.taskName,
+        createTimeAfter: ts(options.createdAfter),
+        createTimeBefore: ts(options.createdBefore),
+        pageSize: options.pageSize,
+        pageToken: options.pageToken,
+      }),
+    );
+    return { signatures: r.signatures, nextPageToken: r.nextPageToken };
+  }
+
+  /** Every matching signature, following the page tokens. */
+  async *listAll(options: Omit<ListOptions, "pageToken"> = {}): AsyncGenerator<Signature> {
+    let pageToken: string | undefined;
+    do {
+      const page = await this.list({ ...options, pageToken });
+      yield* page.signatures;
+      pageToken = page.nextPageToken || undefined;
+    } while (pageToken);
+  }
+
+  /** MageFlow's `kwargs.aupdate`: merges kwargs and metadata unless named in `replace`. */
+  async update(key: string, options: UpdateOptions): Promise<Signature> {
+    const paths: string[] = [...(options.replace ?? [])];
+    if (options.inputSchema !== undefined) paths.push("input_schema");
+    if (options.returnFieldName !== undefined) paths.push("return_field_name");
+    const r = await mapped(() =>
+      this.signatures.updateSignature({
+        key,
+        kwargs: options.kwargs,
+        metadata: options.metadata,
+        inputSchema: options.inputSchema,
+        returnFieldName: options.returnFieldName,
+        updateMask: paths.length > 0 ? { paths } : undefined,
+        ...cond(options),
+      }),
+    );
+    return r.signature!;
+  }
+
+  /** MageFlow's `aio_run_no_wait`: dispatches with `deep_merge(message, kwargs)` as input. */
+  async runNoWait(key: string, message: JsonObject = {}, metadata: Record<string, string> = {}, options: RunOptions = {}): Promise<RunResult> {
+    const r = await mapped(() => this.signatures.runSignature({ key, message, metadata, requestId: options.requestId, ...cond(options) }));
+    return { signature: r.signature!, runId: r.runId, dispatchState: r.dispatchState };
+  }
+
+  async suspend(key: string, options: MutationOptions = {}): Promise<Signature> {
+    return (await mapped(() => this.signatures.suspendSignature({ key, ...cond(options) }))).signature!;
+  }
+
+  async resume(key: string, options: MutationOptions = {}): Promise<Signature> {
+    return (await mapped(() => this.signatures.resumeSignature({ key, ...cond(options) }))).signature!;
+  }
+
+  /** Stops the signature and cancels its in-flight run at the engine. */
+  async interrupt(key: string, options: MutationOptions = {}): Promise<Signature> {
+    return (await mapped(() => this.signatures.interruptSignature({ key, ...cond(options) }))).signature!;
+  }
+
+  /** MageFlow's `pause_task`: "soft" suspends, "hard" interrupts. */
+  async pause(key: string, pauseType: "soft" | "hard" = "soft", options: MutationOptions = {}): Promise<Signature> {
+    const type = pauseType === "hard" ? PauseType.HARD : PauseType.SOFT;
+    return (await mapped(() => this.signatures.pauseSignature({ key, pauseType: type, ...cond(options) }))).signature!;
+  }
+
+  async cancel(key: string, options: MutationOptions = {}): Promise<Signature> {
+    return (await mapped(() => this.signatures.cancelSignature({ key, ...cond(options) }))).signature!;
+  }
+
+  /** MageFlow's `remove(with_error, with_success)`: retires the signature and its callback trees. */
+  async remove(key: string, options: RemoveOptions = {}): Promise<{ removedKeys: string[]; revision: bigint }> {
+    const r = await mapped(() =>
+      this.signatures.removeSignature({ key, withError: options.withError ?? true, withSuccess: options.withSuccess ?? true, ...cond(options) }),
+    );
+    return { removedKeys: r.removedKeys, revision: r.revision };
+  }
+
+  /** MageFlow's `delete_signature`: deletes at once. Returns the store revision of the deletion. */
+  async delete(key: string, options: MutationOptions = {}): Promise<bigint> {
+    return (await mapped(() => this.signatures.deleteSignature({ key, ...cond(options) }))).revision;
+  }
+
+  deleteSignature(key: string, options: MutationOptions = {}): Promise<bigint> {
+    return this.delete(key, options);
+  }
+
+  /** MageFlow's `lock_task`, as an expiring lease: `await using lease = await client.lock(key)`. */
+  async lock(key: string, options: LockOptions = {}): Promise<Lease> {
+    const r = await this.lockRaw(key, options.ttlMs, options.owner, undefined);
+    return Lease.fromResponse(this, key, options.owner, r);
+  }
+
+  /** Takes (or, with `lockId`, renews) a lease; `lock` wraps this in a Lease. */
+  async lockRaw(key: string, ttlMs: number | undefined, owner: string | undefined, lockId: string | undefined): Promise<LockSignatureResponse> {
+    return mapped(() => this.signatures.lockSignature({ key, ttl: ttlMs === undefined ? undefined : duration(ttlMs), owner, lockId }));
+  }
+
+  async unlock(key: string, lockId: string): Promise<Signature> {
+    return (await mapped(() => this.signatures.unlockSignature({ key, lockId }))).signature!;
+  }
+
+  /** Signature events as an async iterator that resumes after disconnects. */
+  watch(options: WatchOptions = {}): SignatureWatch {
+    return new SignatureWatch((req, callOptions) => this.signatures.watchSignatures(req, callOptions), options);
+  }
+
+  /** Worker side: asks whether to run the user function for this run. */
+  async startTask(key: string, runId: string, options: { attempt?: number; lockId?: string } = {}): Promise<StartResult> {
+    const r = await mapped(() => this.workers.startTask({ key, runId, attempt: options.attempt, lockId: options.lockId }));
+    return { run: r.decision === StartDecision.RUN, decision: r.decision, skipReason: r.skipReason, signature: r.signature! };
+  }
+
+  /** Worker side: the run succeeded with `result`; success callbacks are dispatched. */
+  async completeTask(key: string, runId: string, result: JsonValue = null, options: { lockId?: string } = {}): Promise<TaskReport> {
+    const r = await mapped(() => this.workers.completeTask({ key, runId, result: fromJson(ValueSchema, result), lockId: options.lockId }));
+    return { signature: r.signature!, dispatchedCallbacks: r.dispatchedCallbacks };
+  }
+
+  /** Worker side: the run failed; with `final` the signature becomes FAILED and error callbacks are dispatched. */
+  async failTask(key: string, runId: string, error: TaskErrorInput, options: { final?: boolean; lockId?: string } = {}): Promise<TaskReport> {
+    const r = await mapped(() => this.workers.failTask({ key, runId, error, final: options.final ?? true, lockId: options.lockId }));
+    return { signature: r.signature!, dispatchedCallbacks: r.dispatchedCallbacks };
+  }
+
+  /** Closes the connections; open watches end with an error. */
+  close(): void {
+    this.open.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+  }
+}
+
+/** Connects to the service: Connect on `baseUrl` by default, native gRPC with `transport: "grpc"` / `grpcAddress`. */
+export function createMageflowClient(options: MageflowClientOptions): MageflowClient {
+  return new MageflowClient(openTransport(options));
+}
+
+const keyOf = (k: KeyLike) => (typeof k === "string" ? k : k.key);
+const ts = (d: Date | undefined): Timestamp | undefined => (d ? timestampFromDate(d) : undefined);
+const cond = (o: MutationOptions) => ({ expectedRevision: o.expectedRevision === undefined ? undefined : BigInt(o.expectedRevision), lockId: o.lockId });
+
+function duration(ms: number) {
+  return { seconds: BigInt(Math.floor(ms / 1000)), nanos: Math.round((ms % 1000) * 1e6) };
+}

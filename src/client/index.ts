@@ -1,0 +1,28 @@
+/// <reference lib="esnext.disposable" />
+export { createMageflowClient, MageflowClient } from "./client.js";
+export type {
+  ListOptions,
+  LockOptions,
+  MageflowClientOptions,
+  MutationOptions,
+  RemoveOptions,
+  RunOptions,
+  RunResult,
+  SignOptions,
+  StartResult,
+  TaskErrorInput,
+  TaskReport,
+  UpdateOptions,
+} from "./client.js";
+export { Code, codeName, ERROR_DOMAIN, MageflowError } from "./errors.js";
+export type { FieldViolation } from "./errors.js";
+export { Lease } from "./lease.js";
+export { dispatchStateName, eventTypeName, parseStatus, statusName, statusNames } from "./names.js";
+export type { StatusLike } from "./names.js";
+export type { TlsOptions, TransportOptions } from "./transport.js";
+export { SignatureWatch } from "./watch.js";
+export type { ReconnectInfo, WatchOptions } from "./watch.js";
+export { EventType, type SignatureEvent } from "../../gen/ts/mageflow/v1/event_pb.js";
+export { DispatchState, Status, type Signature, type SignatureLock, type SignatureRun, type TaskError } from "../../gen/ts/mageflow/v1/signature_pb.js";
+export { StartDecision } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
+export { timestampDate } from "@bufbuild/protobuf/wkt";
