@@ -1,9 +1,9 @@
 /**
  * The two load generators, both separate processes:
- *  - h2load (nghttp2): fixed request bodies; one process with C connections when every
- *    stream sends the same body, C processes of one connection each when every stream needs
- *    its own body (a key of its own, so that mutations never contend). Either way the server
- *    sees C connections with one stream in flight on each.
+ *  - h2load (nghttp2): fixed request bodies; always C processes of one connection with one
+ *    stream each (so every stream can have a body, i.e. a key, of its own and mutations never
+ *    contend). One h2load process driving C connections gets one CPU share on a busy machine
+ *    while the server gets another; C processes keep the client side the same in every cell.
  *  - loadgen (bench/go-noop/cmd/loadgen, grpc-go): per-sequence bodies for non-repeatable
  *    operations, checks every gRPC status; also C connections with one stream each.
  * Latency is always per call; throughput is in operations (a pair counts once) and calls.
@@ -61,33 +61,40 @@ const headers = (protocol: "grpc" | "connect") =>
 export async function h2load(t: H2Target, concurrency: number, timing: Timing): Promise<Cell> {
   const distinct = t.bodies.length > 1;
   if (distinct && t.bodies.length < concurrency) throw new Error(`need ${concurrency} bodies, got ${t.bodies.length}`);
-  const procs = distinct ? concurrency : 1;
   const urls = t.paths.map((p) => `${t.base}${p}`);
-  const jobs = Array.from({ length: procs }, (_, i) => {
-    const body = t.protocol === "grpc" ? grpcFrame(t.bodies[i]) : Buffer.from(t.bodies[i]);
-    if (body.length === 0) throw new Error("h2load cannot send an empty body (mmap): add an unknown field");
-    const bodyFile = tmpFile("body.bin");
-    writeFileSync(bodyFile, body);
+  const files = new Map<Uint8Array, string>();
+  const bodyFile = (b: Uint8Array) => {
+    let f = files.get(b);
+    if (!f) {
+      const framed = t.protocol === "grpc" ? grpcFrame(b) : Buffer.from(b);
+      if (framed.length === 0) throw new Error("h2load cannot send an empty body (mmap): add an unknown field");
+      f = tmpFile("body.bin");
+      writeFileSync(f, framed);
+      files.set(b, f);
+    }
+    return f;
+  };
+  const jobs = Array.from({ length: concurrency }, (_, i) => {
     const log = tmpFile("h2load.log");
     const args = [
       "-c",
-      String(distinct ? 1 : concurrency),
+      "1",
       "-m",
       "1",
       "-t",
       "1",
       "-D",
-      String(timing.durationS),
+      `${Math.round(timing.durationS * 1000)}ms`,
       "--warm-up-time",
-      String(timing.warmupS),
+      `${Math.round(timing.warmupS * 1000)}ms`,
       "--log-file",
       log,
       "-d",
-      bodyFile,
+      bodyFile(t.bodies[distinct ? i : 0]),
       ...headers(t.protocol),
       ...urls,
     ];
-    return run("h2load", args, { timeoutMs: (timing.durationS + timing.warmupS + 30) * 1000 }).then((out) => ({ out, log }));
+    return run("h2load", args, { timeoutMs: (timing.durationS + timing.warmupS + 30) * 1000, role: "load" }).then((out) => ({ out, log }));
   });
   const results = await Promise.all(jobs);
   const lat: number[] = [];
@@ -162,6 +169,7 @@ interface LoadgenResult {
   p99Us: number;
   missed?: number;
   exhausted?: boolean;
+  taken: number;
 }
 
 export async function loadgen(p: LoadgenPlan): Promise<{ cell: Cell; raw: LoadgenResult; captured: Uint8Array[][] }> {
@@ -181,7 +189,7 @@ export async function loadgen(p: LoadgenPlan): Promise<{ cell: Cell; raw: Loadge
       sequences: p.sequences.map((s) => s.map((st) => ({ path: st.path, body: Buffer.from(st.body).toString("base64") }))),
     }),
   );
-  const out = await run(`${GO_BIN}loadgen`, ["-plan", planFile], { timeoutMs: (p.timing.durationS + p.timing.warmupS + 60) * 1000 });
+  const out = await run(`${GO_BIN}loadgen`, ["-plan", planFile], { timeoutMs: (p.timing.durationS + p.timing.warmupS + 60) * 1000, role: "load" });
   const raw = JSON.parse(out.trim().split("\n").pop()!) as LoadgenResult;
   const captured: Uint8Array[][] = [];
   if (capture) {

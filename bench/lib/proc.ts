@@ -2,10 +2,41 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const GO_BIN = `${ROOT}bench/go-noop/bin/`;
+
+export type Role = "server" | "load" | "redis";
+
+/**
+ * CPU pinning (taskset): the process under test on core 0, the load generators on core 1,
+ * redis-server with them (on a 2-core machine there is no third core). Without it, 64 h2load
+ * processes and the server share both cores and the server gets whatever the scheduler leaves.
+ * `--no-pin` turns it off.
+ */
+export const pinning = {
+  enabled: os.cpus().length >= 2,
+  cpus: { server: "0", load: "1", redis: os.cpus().length >= 3 ? "2" : "1" } as Record<Role, string>,
+};
+
+export function pinned(role: Role | undefined, cmd: string, args: string[]): [string, string[]] {
+  if (!role || !pinning.enabled) return [cmd, args];
+  return ["taskset", ["-c", pinning.cpus[role], cmd, ...args]];
+}
+
+/** Everything launched and not yet stopped: killed if the harness exits early (a crash, Ctrl-C). */
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of live) c.kill("SIGKILL");
+});
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    for (const c of live) c.kill("SIGKILL");
+    process.exit(130);
+  });
+}
 
 export interface Proc {
   pid: number;
@@ -16,7 +47,13 @@ export interface Proc {
 }
 
 /** Spawns a process and waits until a line of its stdout matches `ready` (or it dies, or `timeoutMs` passes). */
-export function launch(cmd: string, args: string[], ready: RegExp, opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<{ proc: Proc; match: RegExpExecArray }> {
+export function launch(
+  cmd: string,
+  args: string[],
+  ready: RegExp,
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; role?: Role } = {},
+): Promise<{ proc: Proc; match: RegExpExecArray }> {
+  [cmd, args] = pinned(opts.role, cmd, args);
   const child = spawn(cmd, args, { cwd: ROOT, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -24,7 +61,13 @@ export function launch(cmd: string, args: string[], ready: RegExp, opts: { timeo
     err += d;
     if (err.length > 64 * 1024) err = err.slice(-32 * 1024);
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  live.add(child);
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      live.delete(child);
+      resolve();
+    }),
+  );
   const proc: Proc = {
     pid: child.pid!,
     child,
@@ -84,7 +127,7 @@ export async function startService(o: { redisUrl?: string; cpuProfDir?: string; 
   const env = { ...process.env };
   delete env.REDIS_URL;
   delete env.HATCHET_CLIENT_TOKEN;
-  const { proc, match } = await launch(process.execPath, args, /mageflow listening grpc=[\d.]+:(\d+) http=[\d.]+:(\d+) store=(\w+) dispatcher=(\w+)/, { env });
+  const { proc, match } = await launch(process.execPath, args, /mageflow listening grpc=[\d.]+:(\d+) http=[\d.]+:(\d+) store=(\w+) dispatcher=(\w+)/, { env, role: "server" });
   return { ...proc, grpcPort: Number(match[1]), httpPort: Number(match[2]), store: match[3], dispatcher: match[4] };
 }
 
@@ -93,8 +136,8 @@ export type NoopStack = "grpc-js" | "grpc-js-raw" | "connect" | "go";
 export async function startNoop(stack: NoopStack): Promise<Proc & { port: number }> {
   const { proc, match } =
     stack === "go"
-      ? await launch(`${GO_BIN}noop-server`, [], /noop listening grpc=[\d.]+:(\d+)/)
-      : await launch(process.execPath, ["--import", "tsx", "bench/noop-server.ts", "--stack", stack], /noop listening grpc=[\d.]+:(\d+)/);
+      ? await launch(`${GO_BIN}noop-server`, [], /noop listening grpc=[\d.]+:(\d+)/, { role: "server" })
+      : await launch(process.execPath, ["--import", "tsx", "bench/noop-server.ts", "--stack", stack], /noop listening grpc=[\d.]+:(\d+)/, { role: "server" });
   return { ...proc, port: Number(match[1]) };
 }
 
@@ -116,7 +159,7 @@ export async function startRedis(): Promise<Proc & { url: string; port: number }
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"],
     /Ready to accept connections/i,
-    { timeoutMs: 10_000 },
+    { timeoutMs: 10_000, role: "redis" },
   );
   return { ...proc, url: `redis://127.0.0.1:${port}`, port };
 }
@@ -144,13 +187,27 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** Measures the CPU share (1.0 = one core) of some processes over a window. */
+/** Busy CPU seconds of the whole machine (all cores, everything but idle and iowait). */
+export function machineBusySeconds(): number {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+  return (total - f[3] - f[4]) / TICKS;
+}
+
+/**
+ * Measures the CPU share (1.0 = one core) of some processes over a window, and of the whole
+ * machine (`machine`): what the machine did beyond our processes and the load generator is
+ * other work competing for the same two cores.
+ */
 export function cpuMeter(pids: Record<string, number | undefined>) {
   const t0 = process.hrtime.bigint();
+  const m0 = machineBusySeconds();
   const c0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p ? cpuSeconds(p) : 0]));
   return () => {
     const dt = Number(process.hrtime.bigint() - t0) / 1e9;
-    return Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p ? round((cpuSeconds(p) - c0[k]) / dt, 2) : undefined])) as Record<string, number | undefined>;
+    const out = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p ? round((cpuSeconds(p) - c0[k]) / dt, 2) : undefined])) as Record<string, number | undefined>;
+    out.machine = round((machineBusySeconds() - m0) / dt, 2);
+    return out;
   };
 }
 
@@ -158,7 +215,8 @@ export const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs a command to completion; resolves with its stdout (rejects with stderr on failure). */
-export function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<string> {
+export function run(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number; role?: Role } = {}): Promise<string> {
+  [cmd, args] = pinned(opts.role, cmd, args);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

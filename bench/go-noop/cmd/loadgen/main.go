@@ -57,6 +57,7 @@ type Result struct {
 	MeanUs    float64        `json:"meanUs"`
 	Missed    int64          `json:"missed,omitempty"`
 	Exhausted bool           `json:"exhausted,omitempty"`
+	Taken     int            `json:"taken"` // sequences started (in "once" mode: how many were used up)
 }
 
 type rawCodec struct{}
@@ -244,7 +245,11 @@ func main() {
 	}
 	window := end.Sub(warmEnd).Seconds()
 	sort.Float64s(lat)
-	r := Result{Samples: seqs, Calls: calls.Load(), Errors: errs, FirstErr: firstErr, WindowS: window, Missed: missed.Load(), Exhausted: exhausted.Load()}
+	taken := int(next.Load())
+	if p.Mode == "once" {
+		taken = min(taken, len(p.Sequences))
+	}
+	r := Result{Taken: taken, Samples: seqs, Calls: calls.Load(), Errors: errs, FirstErr: firstErr, WindowS: window, Missed: missed.Load(), Exhausted: exhausted.Load()}
 	if window > 0 {
 		r.Rps = float64(seqs) / window
 		r.CallsPerS = float64(len(lat)) / window

@@ -4,7 +4,7 @@
 // scanned with protowire for events(1) -> event_time(8) only.
 //
 // Usage: watchers -addr host:port -n 1000 -conns 10 -body <base64 request> -warmup 1s -duration 5s
-// Prints "ready" on stderr once every stream is open, then one result JSON line on stdout.
+// Prints "ready" on stdout once every stream has its first message, then one result JSON line on stdout.
 package main
 
 import (
@@ -14,7 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
+
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -112,18 +112,18 @@ func eventTime(ev []byte) int64 {
 }
 
 type Result struct {
-	Streams     int            `json:"streams"`
-	Events      int64          `json:"events"`
-	Messages    int64          `json:"messages"`
-	WindowS     float64        `json:"windowS"`
-	EventsPerS  float64        `json:"eventsPerS"`
-	P50Ms       float64        `json:"p50Ms"`
-	P90Ms       float64        `json:"p90Ms"`
-	P99Ms       float64        `json:"p99Ms"`
-	MaxMs       float64        `json:"maxMs"`
-	StreamErrs  map[string]int `json:"streamErrors"`
-	FirstErr    string         `json:"firstError,omitempty"`
-	OpenMs      float64        `json:"openMs"`
+	Streams    int            `json:"streams"`
+	Events     int64          `json:"events"`
+	Messages   int64          `json:"messages"`
+	WindowS    float64        `json:"windowS"`
+	EventsPerS float64        `json:"eventsPerS"`
+	P50Ms      float64        `json:"p50Ms"`
+	P90Ms      float64        `json:"p90Ms"`
+	P99Ms      float64        `json:"p99Ms"`
+	MaxMs      float64        `json:"maxMs"`
+	StreamErrs map[string]int `json:"streamErrors"`
+	FirstErr   string         `json:"firstError,omitempty"`
+	OpenMs     float64        `json:"openMs"`
 }
 
 func main() {
@@ -211,7 +211,7 @@ func main() {
 	}
 	opened.Wait()
 	openMs := float64(time.Since(t0).Microseconds()) / 1000
-	fmt.Fprintln(os.Stderr, "ready")
+	fmt.Println("ready")
 	time.Sleep(*warmup)
 	measure.Store(true)
 	mStart := time.Now()

@@ -1,0 +1,659 @@
+/**
+ * `npm run bench [-- --quick] [-- --skip watch,limit,...] [-- --only redis]`
+ *
+ * Everything in one run, load from separate processes (h2load and bench/go-noop's loadgen),
+ * so that ratios between an operation and its baselines are measured on the same machine
+ * state. Prints a table and writes bench/results/<timestamp>.json. See docs/performance.md.
+ *
+ * Sections: baselines (no-op RPC on grpc-js, connect-node, grpc-go), memory (every operation
+ * on the memory store, gRPC port, plus the Connect subset), redis (the same on the Redis
+ * store, plus Redis calls per RPC), limit (the store limit: the same store calls straight
+ * from ioredis), watch (fan-out to 1/100/1000 watchers at 500 changes/s, Redis store).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { spawn } from "node:child_process";
+import { Redis } from "ioredis";
+import { body, decode, PATH, steps } from "./lib/bodies.js";
+import { h2load, loadgen, type Cell, type Step, type Timing } from "./lib/drivers.js";
+import { cpuMeter, pinned, pinning, ROOT, round, rssMiB, run, sleep, startNoop, startRedis, startService, type NoopStack } from "./lib/proc.js";
+import type { LimitConfig, LimitOp, LimitResult } from "./store-limit.js";
+
+// ---------------------------------------------------------------- options
+
+const argv = process.argv.slice(2);
+const opt = (name: string) => {
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  return argv[i].includes("=") ? argv[i].split("=")[1] : argv[i + 1];
+};
+const QUICK = argv.includes("--quick");
+if (argv.includes("--no-pin")) pinning.enabled = false;
+const SECTIONS = ["baselines", "memory", "connect", "redis", "calls", "limit", "watch"] as const;
+type Section = (typeof SECTIONS)[number];
+const only = opt("only")?.split(",");
+const skip = new Set(opt("skip")?.split(",") ?? []);
+const on = (s: Section) => (!only || only.includes(s)) && !skip.has(s);
+
+const CONCS = opt("concurrency")?.split(",").map(Number) ?? (QUICK ? [64] : [1, 16, 64]);
+const T: Timing = QUICK ? { warmupS: 0.5, durationS: 0.8 } : { warmupS: 0.5, durationS: 1.5 };
+/** Untimed load right after a Node server starts, so the first cell does not measure the JIT. */
+const SERVER_WARMUP: Timing = { warmupS: 0, durationS: QUICK ? 0.7 : 1 };
+const BASE = 1000; // signatures in the store before get/list/update/suspend+resume
+const CALLS_N = QUICK ? 100 : 300; // RPCs per operation for the Redis call count
+const WATCHERS = opt("watchers")?.split(",").map(Number) ?? [1, 100, 1000];
+const WATCH_RATE = 500;
+const WATCH_T = QUICK ? { warmupS: 0.5, durationS: 1.5 } : { warmupS: 1, durationS: 4 };
+
+// ---------------------------------------------------------------- result model
+
+type Generator = "h2load" | "loadgen" | "node";
+interface Row {
+  kind: "baseline" | "op" | "limit";
+  /** memory | redis for operations and the store limit. */
+  store?: string;
+  /** grpc-js | grpc-js-raw | connect-node | grpc-go (baselines); grpc | connect (operations); ioredis (limit). */
+  via: string;
+  op: string;
+  generator: Generator;
+  concurrency: number;
+  cell: Cell;
+  /** CPU share over the cell (1 = one core). */
+  cpu: Record<string, number | undefined>;
+  ratios?: Record<string, number | undefined>;
+}
+
+const rows: Row[] = [];
+const notes: string[] = [];
+const started = Date.now();
+const log = (m: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${m}\n`);
+
+async function cell(row: Omit<Row, "cell" | "cpu">, pids: Record<string, number | undefined>, fn: () => Promise<Cell>) {
+  const meter = cpuMeter(pids);
+  const c = await fn();
+  const r: Row = { ...row, cell: c, cpu: meter() };
+  rows.push(r);
+  log(
+    `${row.kind.padEnd(8)} ${(row.store ?? "").padEnd(6)} ${row.via.padEnd(12)} ${row.op.padEnd(16)} ${row.generator.padEnd(7)} c=${String(row.concurrency).padEnd(3)} ` +
+      `${fmt(c.ops)} ops/s p50 ${c.p50Ms} ms p99 ${c.p99Ms} ms${c.errors ? ` ERRORS ${c.errors}` : ""}${c.note ? ` (${c.note})` : ""}`,
+  );
+  return r;
+}
+
+const fmt = (x: number | undefined, d = 0) => (x === undefined || Number.isNaN(x) ? "—" : x >= 100 || d === 0 ? Math.round(x).toLocaleString("en-US") : x.toFixed(d));
+
+// ---------------------------------------------------------------- baselines
+
+async function baselines() {
+  const stacks: [NoopStack, string][] = [
+    ["grpc-js", "grpc-js"],
+    ...(QUICK ? [] : ([["grpc-js-raw", "grpc-js-raw"]] as [NoopStack, string][])),
+    ["connect", "connect-node"],
+    ["go", "grpc-go"],
+  ];
+  for (const [stack, via] of stacks) {
+    const s = await startNoop(stack);
+    const base = `http://127.0.0.1:${s.port}`;
+    await h2load({ base, paths: [PATH.noop], protocol: "grpc", bodies: [body.noopGrpc()] }, 16, SERVER_WARMUP);
+    for (const c of CONCS) {
+      const pids = { server: s.pid };
+      await cell({ kind: "baseline", via, op: "noop", generator: "h2load", concurrency: c }, pids, () =>
+        h2load({ base, paths: [PATH.noop], protocol: "grpc", bodies: [body.noopGrpc()], expectBytes: 5 }, c, T),
+      );
+      if (stack === "connect") {
+        await cell({ kind: "baseline", via: "connect-node/connect", op: "noop", generator: "h2load", concurrency: c }, pids, () =>
+          h2load({ base, paths: [PATH.noop], protocol: "connect", bodies: [body.noopConnect()] }, c, T),
+        );
+      }
+      if (stack === "grpc-js" || stack === "go") {
+        await cell({ kind: "baseline", via, op: "noop", generator: "loadgen", concurrency: c }, pids, async () => {
+          const r = await loadgen({ addr: `127.0.0.1:${s.port}`, concurrency: c, sequences: [[{ path: PATH.noop, body: body.noopGrpc() }]], mode: "cycle", timing: T });
+          return r.cell;
+        });
+      }
+    }
+    await s.stop();
+  }
+}
+
+// ---------------------------------------------------------------- operations on the service
+
+interface ServiceCtx {
+  store: string;
+  addr: string;
+  grpcBase: string;
+  httpBase: string;
+  pids: Record<string, number | undefined>;
+  base: string[];
+}
+
+/** Creates `n` signatures through the service (untimed); returns their keys. */
+async function createMany(addr: string, n: number): Promise<string[]> {
+  const r = await loadgen({ addr, concurrency: 32, sequences: Array.from({ length: n }, () => steps.create()), mode: "once", timing: { warmupS: 0, durationS: 120 }, capture: true });
+  if (r.cell.errors) throw new Error(`setup: creating signatures failed: ${r.cell.note}`);
+  return r.captured.map((res) => decode.createdKey(res[0]));
+}
+
+/** One call through loadgen; throws unless it succeeds. Returns the response size as a gRPC DATA frame. */
+async function probe(addr: string, path: string, b: Uint8Array): Promise<number> {
+  const r = await loadgen({ addr, concurrency: 1, sequences: [[{ path, body: b }]], mode: "once", timing: { warmupS: 0, durationS: 30 }, capture: true });
+  if (r.cell.errors || r.captured.length !== 1) throw new Error(`probe ${path} failed: ${r.cell.note ?? "no response"}`);
+  return r.captured[0][0].length + 5;
+}
+
+async function serviceOps(ctx: ServiceCtx, withConnect: boolean) {
+  const { addr, base } = ctx;
+  await h2load({ base: ctx.grpcBase, paths: [PATH.get], protocol: "grpc", bodies: [body.get(base[0])] }, 16, SERVER_WARMUP);
+  const h2ops: { op: string; paths: string[]; bodies: (c: number) => Uint8Array[]; connect: boolean }[] = [
+    { op: "get", paths: [PATH.get], bodies: () => [body.get(base[0])], connect: true },
+    { op: "list", paths: [PATH.list], bodies: () => [body.list()], connect: false },
+    { op: "update", paths: [PATH.update], bodies: (c) => base.slice(0, c).map((k) => body.update(k)), connect: true },
+    { op: "suspend+resume", paths: [PATH.suspend, PATH.resume], bodies: (c) => base.slice(64, 64 + c).map(body.suspendOrResume), connect: true },
+  ];
+  for (const o of h2ops) {
+    let expect = 0;
+    for (const p of o.paths) expect += await probe(addr, p, o.bodies(1)[0]);
+    expect /= o.paths.length;
+    for (const c of CONCS) {
+      await cell({ kind: "op", store: ctx.store, via: "grpc", op: o.op, generator: "h2load", concurrency: c }, ctx.pids, () =>
+        h2load({ base: ctx.grpcBase, paths: o.paths, protocol: "grpc", bodies: o.bodies(c), expectBytes: expect }, c, T),
+      );
+    }
+    if (withConnect && o.connect) {
+      for (const c of CONCS) {
+        await cell({ kind: "op", store: ctx.store, via: "connect", op: o.op, generator: "h2load", concurrency: c }, ctx.pids, () =>
+          h2load({ base: ctx.httpBase, paths: o.paths, protocol: "connect", bodies: o.bodies(c) }, c, T),
+        );
+      }
+    }
+  }
+
+  // Non-repeatable operations: each sequence has its own key. Creates feed the runs, runs feed start+complete.
+  let pool: string[] = [];
+  for (const c of CONCS) {
+    await cell({ kind: "op", store: ctx.store, via: "grpc", op: "create", generator: "loadgen", concurrency: c }, ctx.pids, async () => {
+      const r = await loadgen({ addr, concurrency: c, sequences: [steps.create()], mode: "cycle", timing: T, capture: true });
+      pool.push(...r.captured.map((res) => decode.createdKey(res[0])));
+      return r.cell;
+    });
+  }
+  const ran: { key: string; runId: string; attempt: number }[] = [];
+  for (const c of CONCS) {
+    await cell({ kind: "op", store: ctx.store, via: "grpc", op: "run", generator: "loadgen", concurrency: c }, ctx.pids, async () => {
+      const r = await loadgen({ addr, concurrency: c, sequences: pool.map(steps.run), mode: "once", timing: T, capture: true });
+      pool = pool.slice(r.raw.taken);
+      for (const res of r.captured) {
+        const d = decode.run(res[0]);
+        if (d.runId) ran.push(d);
+      }
+      return r.cell;
+    });
+  }
+  for (const c of CONCS) {
+    await cell({ kind: "op", store: ctx.store, via: "grpc", op: "start+complete", generator: "loadgen", concurrency: c }, ctx.pids, async () => {
+      const r = await loadgen({ addr, concurrency: c, sequences: ran.map((x) => steps.startComplete(x.key, x.runId, x.attempt)), mode: "once", timing: T });
+      ran.splice(0, r.raw.taken);
+      return r.cell;
+    });
+  }
+}
+
+async function withService<T>(store: "memory" | "redis", redisUrl: string | undefined, fn: (ctx: ServiceCtx, srv: Awaited<ReturnType<typeof startService>>) => Promise<T>, redisPid?: number): Promise<T> {
+  const srv = await startService({ redisUrl });
+  if (srv.store !== store) throw new Error(`expected store=${store}, server says ${srv.store}`);
+  try {
+    const addr = `127.0.0.1:${srv.grpcPort}`;
+    const ctx: ServiceCtx = {
+      store,
+      addr,
+      grpcBase: `http://${addr}`,
+      httpBase: `http://127.0.0.1:${srv.httpPort}`,
+      pids: { server: srv.pid, redis: redisPid },
+      base: [],
+    };
+    return await fn(ctx, srv);
+  } finally {
+    await srv.stop();
+  }
+}
+
+// ---------------------------------------------------------------- Redis calls per RPC
+
+interface CallCount {
+  op: string;
+  rpcs: number;
+  perRpc: number;
+  perOp: number;
+  byCommand: Record<string, number>;
+}
+
+async function commandStats(r: Redis): Promise<Record<string, number>> {
+  const info = await r.info("commandstats");
+  const out: Record<string, number> = {};
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    if (m[1] === "info" || m[1] === "config") continue;
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+async function redisCalls(ctx: ServiceCtx, redisUrl: string): Promise<{ idlePerS: Record<string, number>; ops: CallCount[] }> {
+  const r = new Redis(redisUrl);
+  const measure = async (ms: number, fn: () => Promise<void>) => {
+    await sleep(300);
+    await r.config("RESETSTAT");
+    const t0 = Date.now();
+    await fn();
+    await sleep(ms);
+    return { stats: await commandStats(r), elapsedS: (Date.now() - t0) / 1000 };
+  };
+  const idle = await measure(1000, async () => {});
+  const idlePerS = Object.fromEntries(Object.entries(idle.stats).map(([k, v]) => [k, round(v / idle.elapsedS, 2)]));
+
+  const drive = async (seqs: Step[][], capture = false) =>
+    loadgen({ addr: ctx.addr, concurrency: 1, sequences: seqs, mode: "once", timing: { warmupS: 0, durationS: 120 }, capture });
+  const N = CALLS_N;
+  const out: CallCount[] = [];
+  let created: string[] = [];
+  let ran: { key: string; runId: string; attempt: number }[] = [];
+  const plans: [string, number, () => Promise<void>][] = [
+    ["get", 1, async () => void (await drive(Array.from({ length: N }, () => [{ path: PATH.get, body: body.get(ctx.base[0]) }])))],
+    ["list", 1, async () => void (await drive(Array.from({ length: N }, () => [{ path: PATH.list, body: body.list() }])))],
+    ["update", 1, async () => void (await drive(Array.from({ length: N }, () => [{ path: PATH.update, body: body.update(ctx.base[0]) }])))],
+    [
+      "suspend+resume",
+      2,
+      async () =>
+        void (await drive(
+          Array.from({ length: N }, () => [
+            { path: PATH.suspend, body: body.suspendOrResume(ctx.base[64]) },
+            { path: PATH.resume, body: body.suspendOrResume(ctx.base[64]) },
+          ]),
+        )),
+    ],
+    [
+      "create",
+      1,
+      async () => {
+        const res = await drive(Array.from({ length: N }, () => steps.create()), true);
+        created = res.captured.map((x) => decode.createdKey(x[0]));
+      },
+    ],
+    [
+      "run",
+      1,
+      async () => {
+        const res = await drive(created.map(steps.run), true);
+        ran = res.captured.map((x) => decode.run(x[0])).filter((x) => x.runId);
+      },
+    ],
+    ["start+complete", 2, async () => void (await drive(ran.map((x) => steps.startComplete(x.key, x.runId, x.attempt))))],
+  ];
+  for (const [op, callsPerOp, fn] of plans) {
+    let ops = N;
+    const m = await measure(300, async () => {
+      await fn();
+      if (op === "run") ops = created.length;
+      if (op === "start+complete") ops = ran.length;
+    });
+    const byCommand: Record<string, number> = {};
+    let total = 0;
+    for (const [cmd, n] of Object.entries(m.stats)) {
+      const net = Math.max(0, n - (idlePerS[cmd] ?? 0) * m.elapsedS);
+      if (net < 0.5) continue;
+      byCommand[cmd] = round(net / ops, 2);
+      total += net;
+    }
+    const cc: CallCount = { op, rpcs: ops * callsPerOp, perRpc: round(total / (ops * callsPerOp), 2), perOp: round(total / ops, 2), byCommand };
+    out.push(cc);
+    log(`calls    redis  ${op.padEnd(16)} ${cc.perRpc} Redis calls per RPC ${JSON.stringify(byCommand)}`);
+  }
+  r.disconnect();
+  return { idlePerS, ops: out };
+}
+
+// ---------------------------------------------------------------- store limit
+
+async function storeLimit(redisUrl: string, redisPid: number) {
+  const ops: LimitOp[] = ["ping", "get", "list", "update", "suspend-resume", "create", "run", "start-complete"];
+  const cfg: LimitConfig = {
+    url: redisUrl,
+    prefix: `limit${Date.now()}`,
+    listBase: BASE,
+    runPool: QUICK ? 5000 : 15000,
+    phases: ops.flatMap((op) => CONCS.map((concurrency) => ({ op, concurrency }))),
+    warmupS: T.warmupS,
+    durationS: T.durationS,
+  };
+  const meter = cpuMeter({ redis: redisPid });
+  const out = await new Promise<string>((resolve, reject) => {
+    const [cmd, args] = pinned("server", process.execPath, ["--import", "tsx", "bench/store-limit.ts", JSON.stringify(cfg)]);
+    const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let o = "";
+    let e = "";
+    child.stdout.on("data", (d) => {
+      o += d;
+      for (const line of String(d).split("\n")) if (line.startsWith("{")) log(`limit    redis  ioredis      ${line}`);
+    });
+    child.stderr.on("data", (d) => (e += d));
+    child.once("exit", (code) => (code === 0 ? resolve(o) : reject(new Error(`store-limit exited ${code}: ${e.slice(-2000)}`))));
+  });
+  const redisCpu = meter().redis;
+  const name: Record<LimitOp, string> = { ping: "ping", get: "get", list: "list", update: "update", "suspend-resume": "suspend+resume", create: "create", run: "run", "start-complete": "start+complete" };
+  for (const line of out.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const r = JSON.parse(line) as LimitResult;
+    rows.push({
+      kind: "limit",
+      store: "redis",
+      via: "ioredis",
+      op: name[r.op],
+      generator: "node",
+      concurrency: r.concurrency,
+      cell: { ops: r.ops, calls: r.calls, p50Ms: r.p50Ms, p99Ms: r.p99Ms, samples: r.samples, errors: r.errors, note: [r.exhausted ? "ran out of prepared keys" : "", r.firstError ?? ""].filter(Boolean).join("; ") || undefined },
+      cpu: { client: r.cpu, redisAvg: redisCpu },
+    });
+  }
+}
+
+// ---------------------------------------------------------------- watch fan-out
+
+interface WatchRow {
+  watchers: number;
+  store: string;
+  targetRate: number;
+  writerRate: number;
+  writerP99Ms: number;
+  writerErrors: number;
+  deliveredPerS: number;
+  expectedPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  streamErrors: Record<string, number>;
+  firstError?: string;
+  rssBeforeMiB: number;
+  rssPeakMiB: number;
+  serverCpu?: number;
+  redisCpu?: number;
+  openMs: number;
+}
+
+async function watchFanout(redisUrl: string | undefined, redisPid: number | undefined): Promise<WatchRow[]> {
+  const out: WatchRow[] = [];
+  for (const n of WATCHERS) {
+    const srv = await startService({ redisUrl });
+    try {
+      const addr = `127.0.0.1:${srv.grpcPort}`;
+      const keys = await createMany(addr, 100);
+      await sleep(200);
+      const rssBefore = rssMiB(srv.pid);
+      const watchers = spawn(
+        ...pinned("load", `${ROOT}bench/go-noop/bin/watchers`, [
+          "-addr", addr, "-n", String(n), "-conns", String(Math.max(1, Math.ceil(n / 100))), "-body", Buffer.from(body.watch(500)).toString("base64"), "-warmup", `${WATCH_T.warmupS * 1000}ms`, "-duration", `${WATCH_T.durationS * 1000}ms`]),
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let wout = "";
+      let werr = "";
+      watchers.stderr.on("data", (d) => (werr += d));
+      const ready = new Promise<void>((resolve, reject) => {
+        watchers.stdout.on("data", (d) => {
+          wout += d;
+          if (wout.includes("ready")) resolve();
+        });
+        watchers.once("exit", (code) => reject(new Error(`watchers exited ${code} before ready: ${werr.slice(-1000)}`)));
+      });
+      const done = new Promise<string>((resolve, reject) =>
+        watchers.once("exit", (code) => (code === 0 ? resolve(wout) : reject(new Error(`watchers exited ${code}: ${werr.slice(-1000)}`)))),
+      );
+      await ready;
+      let peak = rssBefore;
+      const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(srv.pid))), 200);
+      const meter = cpuMeter({ server: srv.pid, redis: redisPid });
+      const writer = loadgen({
+        addr,
+        concurrency: 16,
+        sequences: keys.map((k, i) => [{ path: PATH.update, body: body.update(k, i) }]),
+        mode: "cycle",
+        rate: WATCH_RATE,
+        timing: { warmupS: WATCH_T.warmupS, durationS: WATCH_T.durationS + 0.3 },
+      });
+      const [wres, w] = await Promise.all([done, writer]);
+      const cpu = meter();
+      clearInterval(sampler);
+      const res = JSON.parse(wres.trim().split("\n").pop()!) as {
+        eventsPerS: number;
+        p50Ms: number;
+        p99Ms: number;
+        maxMs: number;
+        streamErrors: Record<string, number>;
+        firstError?: string;
+        openMs: number;
+      };
+      const row: WatchRow = {
+        watchers: n,
+        store: srv.store,
+        targetRate: WATCH_RATE,
+        writerRate: w.cell.ops,
+        writerP99Ms: w.cell.p99Ms,
+        writerErrors: w.cell.errors,
+        deliveredPerS: round(res.eventsPerS),
+        expectedPerS: round(w.cell.ops * n),
+        p50Ms: res.p50Ms,
+        p99Ms: res.p99Ms,
+        maxMs: res.maxMs,
+        streamErrors: res.streamErrors,
+        firstError: res.firstError,
+        rssBeforeMiB: round(rssBefore, 1),
+        rssPeakMiB: round(peak, 1),
+        serverCpu: cpu.server,
+        redisCpu: cpu.redis,
+        openMs: round(res.openMs),
+      };
+      out.push(row);
+      log(
+        `watch    ${row.store.padEnd(6)} ${String(n).padStart(4)} watchers: writer ${row.writerRate}/s, delivered ${fmt(row.deliveredPerS)}/s of ${fmt(row.expectedPerS)}/s, ` +
+          `p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, RSS ${row.rssBeforeMiB}→${row.rssPeakMiB} MiB, server CPU ${row.serverCpu}${Object.keys(row.streamErrors).length ? ` stream errors ${JSON.stringify(row.streamErrors)}` : ""}`,
+      );
+    } finally {
+      await srv.stop();
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- ratios and report
+
+function addRatios() {
+  const find = (kind: Row["kind"], via: string, op: string, gen: Generator, c: number, store?: string) =>
+    rows.find((r) => r.kind === kind && r.via === via && r.op === op && r.generator === gen && r.concurrency === c && (store === undefined || r.store === store));
+  for (const r of rows) {
+    if (r.kind !== "op") continue;
+    const calls = r.cell.calls;
+    const ratio = (b?: Row) => (b && b.cell.calls > 0 ? round(calls / b.cell.calls, 3) : undefined);
+    const grpcjs = find("baseline", "grpc-js", "noop", r.generator, r.concurrency);
+    const go = find("baseline", "grpc-go", "noop", r.generator, r.concurrency);
+    const connect = find("baseline", r.via === "connect" ? "connect-node/connect" : "connect-node", "noop", r.generator, r.concurrency);
+    const limit = r.store === "redis" ? find("limit", "ioredis", r.op, "node", r.concurrency) : undefined;
+    const memory = r.store === "redis" ? find("op", r.via, r.op, r.generator, r.concurrency, "memory") : undefined;
+    const perCore = (x?: Row) => (x && x.cpu.server && x.cpu.server > 0.05 ? x.cell.calls / x.cpu.server : undefined);
+    const cpuRatio = (b?: Row) => {
+      const a = perCore(r);
+      const c = perCore(b);
+      return a && c ? round(a / c, 3) : undefined;
+    };
+    r.ratios = {
+      grpcJsPerCpu: cpuRatio(grpcjs),
+      grpcGoPerCpu: cpuRatio(go),
+      grpcJs: ratio(grpcjs),
+      grpcGo: ratio(go),
+      connectNode: ratio(connect),
+      storeLimit: limit && limit.cell.ops > 0 ? round(r.cell.ops / limit.cell.ops, 3) : undefined,
+      vsMemory: memory && memory.cell.ops > 0 ? round(r.cell.ops / memory.cell.ops, 3) : undefined,
+    };
+  }
+}
+
+const pct = (x: number | undefined) => (x === undefined ? "—" : `${Math.round(x * 100)}%`);
+
+function table(): string {
+  const head = ["kind", "store", "via", "operation", "gen", "c", "ops/s", "calls/s", "p50 ms", "p99 ms", "err", "cpu srv", "cpu redis", "cpu all", "calls/core", "÷grpc-js", "÷grpc-go", "÷connect", "÷store", "÷memory", "÷js/core", "÷go/core"];
+  const body = rows.map((r) => [
+    r.kind,
+    r.store ?? "",
+    r.via,
+    r.op,
+    r.generator,
+    String(r.concurrency),
+    fmt(r.cell.ops),
+    fmt(r.cell.calls),
+    fmt(r.cell.p50Ms, 2),
+    fmt(r.cell.p99Ms, 2),
+    String(r.cell.errors || ""),
+    r.cpu.server !== undefined ? r.cpu.server.toFixed(2) : r.cpu.client !== undefined ? `${r.cpu.client.toFixed(2)}c` : "",
+    r.cpu.redis !== undefined ? r.cpu.redis.toFixed(2) : "",
+    r.cpu.machine !== undefined ? r.cpu.machine.toFixed(2) : "",
+    r.cpu.server && r.cpu.server > 0.05 ? fmt(r.cell.calls / r.cpu.server) : "",
+    pct(r.ratios?.grpcJs),
+    pct(r.ratios?.grpcGo),
+    pct(r.ratios?.connectNode),
+    pct(r.ratios?.storeLimit),
+    pct(r.ratios?.vsMemory),
+    pct(r.ratios?.grpcJsPerCpu),
+    pct(r.ratios?.grpcGoPerCpu),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i >= 5 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
+}
+
+interface Target {
+  what: string;
+  target: string;
+  measured: string;
+  met: boolean | undefined;
+}
+
+function targets(calls: CallCount[] | undefined, watch: WatchRow[] | undefined): Target[] {
+  const out: Target[] = [];
+  const c = Math.max(...CONCS);
+  for (const r of rows.filter((x) => x.kind === "op" && x.via === "grpc" && x.concurrency === c)) {
+    const js = r.ratios?.grpcJs;
+    const go = r.ratios?.grpcGo;
+    out.push({
+      what: `${r.store} ${r.op} (${r.generator}) c=${c}`,
+      target: "≥ 60% of grpc-js no-op, ≥ 40% of grpc-go no-op",
+      measured: `${pct(js)} / ${pct(go)}`,
+      met: js === undefined || go === undefined ? undefined : js >= 0.6 && go >= 0.4,
+    });
+  }
+  for (const cc of calls ?? []) {
+    if (cc.op === "get" || cc.op === "list") continue;
+    out.push({ what: `redis ${cc.op}: Redis calls per mutation RPC`, target: "≤ 1.2", measured: String(cc.perRpc), met: cc.perRpc <= 1.2 });
+  }
+  const w = watch?.find((x) => x.watchers === 1000);
+  if (w) {
+    const errs = Object.values(w.streamErrors).reduce((a, b) => a + b, 0);
+    out.push({
+      what: `1000 watchers at ${w.targetRate} changes/s (${w.store})`,
+      target: "p99 delivery ≤ 50 ms",
+      measured: `p99 ${w.p99Ms} ms, writer ${w.writerRate}/s, ${fmt(w.deliveredPerS)} of ${fmt(w.expectedPerS)} events/s delivered${errs ? `, ${errs} streams ended with errors` : ""}`,
+      met: w.p99Ms <= 50 && w.writerRate >= 0.95 * w.targetRate && errs === 0,
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- main
+
+async function versions() {
+  const v = async (cmd: string, args: string[]) => (await run(cmd, args).catch((e) => String(e.message))).split("\n")[0].trim();
+  return {
+    node: process.version,
+    h2load: await v("h2load", ["--version"]),
+    redis: await v("redis-server", ["--version"]),
+    go: await v("go", ["version"]),
+  };
+}
+
+async function main() {
+  const date = new Date();
+  log(`mode ${QUICK ? "quick" : "full"}, concurrency ${CONCS.join("/")}, ${T.warmupS}s warm-up + ${T.durationS}s per cell`);
+  await run("go", ["build", "-o", `${ROOT}bench/go-noop/bin/`, "./cmd/..."], { cwd: `${ROOT}bench/go-noop` });
+  const loadBefore = os.loadavg().map((x) => round(x, 2));
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: round(os.totalmem() / 2 ** 30, 1), kernel: os.release(), ...(await versions()) };
+
+  if (on("baselines")) await baselines();
+  if (on("memory") || on("connect")) {
+    await withService("memory", undefined, async (ctx) => {
+      ctx.base = await createMany(ctx.addr, BASE);
+      await serviceOps(ctx, on("connect"));
+    });
+  }
+  let calls: Awaited<ReturnType<typeof redisCalls>> | undefined;
+  let watch: WatchRow[] | undefined;
+  if (on("redis") || on("calls") || on("limit") || on("watch")) {
+    const redis = await startRedis();
+    try {
+      if (on("redis") || on("calls")) {
+        await withService(
+          "redis",
+          redis.url,
+          async (ctx) => {
+            ctx.base = await createMany(ctx.addr, BASE);
+            if (on("redis")) await serviceOps(ctx, false);
+            if (on("calls")) calls = await redisCalls(ctx, redis.url);
+          },
+          redis.pid,
+        );
+      }
+      if (on("limit")) await storeLimit(redis.url, redis.pid);
+      if (on("watch")) {
+        await new Redis(redis.url).flushall().catch(() => undefined);
+        watch = await watchFanout(redis.url, redis.pid);
+      }
+    } catch (e) {
+      notes.push(`Redis sections stopped: ${(e as Error).message.slice(0, 500)}`);
+      log(`ERROR ${(e as Error).message}`);
+    } finally {
+      await redis.stop();
+    }
+  }
+
+  addRatios();
+  const tgt = targets(calls?.ops, watch);
+  const elapsedS = round((Date.now() - started) / 1000, 1);
+  const loadAfter = os.loadavg().map((x) => round(x, 2));
+  const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, targets: tgt, notes };
+  mkdirSync(`${ROOT}bench/results`, { recursive: true });
+  const file = `${ROOT}bench/results/${date.toISOString().replace(/[:.]/g, "-")}.json`;
+  writeFileSync(file, JSON.stringify(result, null, 2));
+
+  const out: string[] = [];
+  out.push(`\nmageflow bench — ${date.toISOString()} — ${machine.cpus} cores (${machine.cpuModel}), ${machine.node}, ${QUICK ? "quick" : "full"} run, ${elapsedS} s, load average ${loadBefore[0]} before / ${loadAfter[0]} after`);
+  out.push("cpu columns: cores busy during the cell (srv = the server process, redis = redis-server or, for the store limit, the ioredis client process (c), all = the whole machine)\n");
+  out.push(table());
+  if (calls) {
+    out.push(`\nRedis calls per RPC (INFO commandstats deltas, ${CALLS_N} operations at c=1, idle background subtracted: ${JSON.stringify(calls.idlePerS)} per s)`);
+    for (const c of calls.ops) out.push(`  ${c.op.padEnd(16)} ${String(c.perRpc).padStart(5)} per RPC  ${String(c.perOp).padStart(5)} per operation  ${JSON.stringify(c.byCommand)}`);
+  }
+  if (watch) {
+    out.push(`\nWatch fan-out (${watch[0]?.store} store, writer at ${WATCH_RATE} updates/s, ${WATCH_T.durationS}s window)`);
+    out.push("  watchers  writer/s  delivered ev/s  expected ev/s  p50 ms  p99 ms  max ms  RSS MiB (idle→peak)  cpu srv  stream errors");
+    for (const w of watch) {
+      out.push(
+        `  ${String(w.watchers).padStart(8)}  ${fmt(w.writerRate).padStart(8)}  ${fmt(w.deliveredPerS).padStart(14)}  ${fmt(w.expectedPerS).padStart(13)}  ${fmt(w.p50Ms, 1).padStart(6)}  ${fmt(w.p99Ms, 1).padStart(6)}  ${fmt(w.maxMs, 1).padStart(6)}  ${`${w.rssBeforeMiB}→${w.rssPeakMiB}`.padStart(19)}  ${String(w.serverCpu ?? "").padStart(7)}  ${JSON.stringify(w.streamErrors)}`,
+      );
+    }
+  }
+  if (tgt.length) {
+    out.push("\nTargets (issue 9)");
+    for (const t of tgt) out.push(`  ${t.met === undefined ? "?" : t.met ? "MET " : "MISS"}  ${t.what}: ${t.measured}  (target ${t.target})`);
+  }
+  for (const n of notes) out.push(`\nNOTE: ${n}`);
+  out.push(`\nwritten ${file}`);
+  console.log(out.join("\n"));
+}
+
+await main();
+process.exit(0);
