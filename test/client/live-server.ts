@@ -13,8 +13,8 @@ export interface LiveServer {
 }
 
 /** Starts `mageflow serve` (embedded store, recording dispatcher) on free ports, or on the given ones. */
-export async function startLiveServer(ports: { port?: number; httpPort?: number } = {}): Promise<LiveServer> {
-  const args = ["--import", "tsx", "src/main.ts", "serve", "--port", String(ports.port ?? 0), "--http-port", String(ports.httpPort ?? 0)];
+export async function startLiveServer(ports: { port?: number; httpPort?: number } = {}, extraArgs: string[] = []): Promise<LiveServer> {
+  const args = ["--import", "tsx", "src/main.ts", "serve", "--port", String(ports.port ?? 0), "--http-port", String(ports.httpPort ?? 0), ...extraArgs];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, REDIS_URL: "" } });
   const [grpcPort, httpPort] = await readPorts(child);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
