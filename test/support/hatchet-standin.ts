@@ -83,7 +83,15 @@ export interface HatchetStandin {
   /** Registered workflows (lower-cased name) and their tasks. */
   readonly workflows: ReadonlyMap<string, RegisteredTask[]>;
   failTriggersWith(code: Status, details?: string): void;
+  /** Holds every TriggerWorkflow this long before anything is recorded (the engine was not reached). */
   delayTriggers(ms: number): void;
+  /**
+   * Records each trigger and creates its run at once, but holds the reply this long: the engine accepted
+   * the run and the caller has not learned its id yet (the crash window of a dispatcher).
+   */
+  delayTriggerReplies(ms: number): void;
+  /** While held, triggered runs stay QUEUED and are not assigned to workers; releasing assigns them. */
+  holdAssignments(hold: boolean): void;
   failCancelsWith(httpStatus: number): void;
   resetFaults(): void;
   /** Polls until `check` returns a truthy value, or fails after `timeoutMs`. */
@@ -111,6 +119,8 @@ export async function startHatchetStandin(opts: StandinOptions = {}): Promise<Ha
   let triggerCalls = 0;
   let triggerFault: { code: Status; details: string } | undefined;
   let triggerDelayMs = 0;
+  let triggerReplyDelayMs = 0;
+  let assignmentsHeld = false;
   let cancelFailure: number | undefined;
   let closed = false;
 
@@ -142,6 +152,7 @@ export async function startHatchetStandin(opts: StandinOptions = {}): Promise<Ha
   }
 
   function assignQueued(): void {
+    if (assignmentsHeld) return;
     for (const run of runs.values()) {
       if (run.status !== "QUEUED") continue;
       const task = taskOf(run);
@@ -224,6 +235,7 @@ export async function startHatchetStandin(opts: StandinOptions = {}): Promise<Ha
       runs.set(runId, run);
       runsByTask.set(run.taskRunExternalId, run);
       setImmediate(assignQueued);
+      if (triggerReplyDelayMs > 0) await sleep(triggerReplyDelayMs, undefined, { signal: ctx.signal });
       return { workflowRunId: runId };
     },
   });
@@ -345,12 +357,20 @@ export async function startHatchetStandin(opts: StandinOptions = {}): Promise<Ha
     delayTriggers(ms) {
       triggerDelayMs = ms;
     },
+    delayTriggerReplies(ms) {
+      triggerReplyDelayMs = ms;
+    },
+    holdAssignments(hold) {
+      assignmentsHeld = hold;
+      if (!hold) setImmediate(assignQueued);
+    },
     failCancelsWith(httpStatus) {
       cancelFailure = httpStatus;
     },
     resetFaults() {
       triggerFault = undefined;
       triggerDelayMs = 0;
+      triggerReplyDelayMs = 0;
       cancelFailure = undefined;
     },
     async until(check, timeoutMs = 5000) {
