@@ -21,7 +21,6 @@ export function addServeCommand(program: Command) {
       throw e;
     }
     const server = await startServer(config);
-    console.log(`mageflow listening grpc=${config.host}:${server.grpcPort} http=${config.host}:${server.httpPort} store=${server.store.kind} dispatcher=${server.dispatcher.name}`);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -37,5 +36,6 @@ export function addServeCommand(program: Command) {
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
+    console.log(`mageflow listening grpc=${config.host}:${server.grpcPort} http=${config.host}:${server.httpPort} store=${server.store.kind} dispatcher=${server.dispatcher.name}`);
   });
 }
