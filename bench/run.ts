@@ -39,6 +39,8 @@ const CONCS = opt("concurrency")?.split(",").map(Number) ?? (QUICK ? [64] : [1, 
 const T: Timing = QUICK ? { warmupS: 0.5, durationS: 0.8 } : { warmupS: 0.5, durationS: 1.5 };
 /** Untimed load right after a Node server starts, so the first cell does not measure the JIT. */
 const SERVER_WARMUP: Timing = { warmupS: 0, durationS: QUICK ? 0.7 : 1 };
+const RETRIES = Number(opt("retries") ?? (QUICK ? 0 : 2));
+const FOREIGN_MAX = 0.15;
 const BASE = 1000; // signatures in the store before get/list/update/suspend+resume
 const CALLS_N = QUICK ? 100 : 300; // RPCs per operation for the Redis call count
 const WATCHERS = opt("watchers")?.split(",").map(Number) ?? [1, 100, 1000];
@@ -68,14 +70,27 @@ const notes: string[] = [];
 const started = Date.now();
 const log = (m: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${m}\n`);
 
-async function cell(row: Omit<Row, "cell" | "cpu">, pids: Record<string, number | undefined>, fn: () => Promise<Cell>) {
-  const meter = cpuMeter(pids);
-  const c = await fn();
-  const r: Row = { ...row, cell: c, cpu: meter() };
+/**
+ * Measures one cell. Another process running on the server's core (other work on a shared
+ * machine) shows as `cpu.foreign`; a repeatable cell measured with more than FOREIGN_MAX of
+ * a core of interference is measured again (up to RETRIES times) and the least disturbed
+ * measurement is kept.
+ */
+async function cell(row: Omit<Row, "cell" | "cpu">, pids: Record<string, number | undefined>, fn: () => Promise<Cell>, repeatable = true) {
+  let best: Row | undefined;
+  for (let attempt = 0; attempt <= (repeatable ? RETRIES : 0); attempt++) {
+    const meter = cpuMeter(pids);
+    const c = await fn();
+    const r: Row = { ...row, cell: c, cpu: meter() };
+    if (!best || (r.cpu.foreign ?? 0) < (best.cpu.foreign ?? 0)) best = r;
+    if ((r.cpu.foreign ?? 0) <= FOREIGN_MAX) break;
+  }
+  const r = best!;
+  const c = r.cell;
   rows.push(r);
   log(
     `${row.kind.padEnd(8)} ${(row.store ?? "").padEnd(6)} ${row.via.padEnd(12)} ${row.op.padEnd(16)} ${row.generator.padEnd(7)} c=${String(row.concurrency).padEnd(3)} ` +
-      `${fmt(c.ops)} ops/s p50 ${c.p50Ms} ms p99 ${c.p99Ms} ms${c.errors ? ` ERRORS ${c.errors}` : ""}${c.note ? ` (${c.note})` : ""}`,
+      `${fmt(c.ops)} ops/s p50 ${c.p50Ms} ms p99 ${c.p99Ms} ms, cpu ${JSON.stringify(r.cpu)}${c.errors ? ` ERRORS ${c.errors}` : ""}${c.note ? ` (${c.note})` : ""}`,
   );
   return r;
 }
@@ -187,14 +202,14 @@ async function serviceOps(ctx: ServiceCtx, withConnect: boolean) {
         if (d.runId) ran.push(d);
       }
       return r.cell;
-    });
+    }, false);
   }
   for (const c of CONCS) {
     await cell({ kind: "op", store: ctx.store, via: "grpc", op: "start+complete", generator: "loadgen", concurrency: c }, ctx.pids, async () => {
       const r = await loadgen({ addr, concurrency: c, sequences: ran.map((x) => steps.startComplete(x.key, x.runId, x.attempt)), mode: "once", timing: T });
       ran.splice(0, r.raw.taken);
       return r.cell;
-    });
+    }, false);
   }
 }
 
@@ -221,34 +236,61 @@ async function withService<T>(store: "memory" | "redis", redisUrl: string | unde
 
 interface CallCount {
   op: string;
+  /** RPCs measured (two per pair). */
   rpcs: number;
-  perRpc: number;
-  perOp: number;
+  /** Commands sent to Redis per RPC (round trips), idle background subtracted. */
+  roundTripsPerRpc: number;
+  /** The same without the background readers (the watch hub's XREAD, the dispatch loop's XREADGROUP/XAUTOCLAIM). */
+  requestPathPerRpc: number;
+  /** Script invocations (EVALSHA/EVAL) per RPC. */
+  scriptsPerRpc: number;
+  /** Commands run inside scripts per RPC (Redis work, not round trips). */
+  inScriptPerRpc: number;
+  /** Round trips per RPC by command. */
   byCommand: Record<string, number>;
 }
+
+const BACKGROUND = new Set(["xread", "xreadgroup", "xautoclaim", "xpending"]);
+const HARNESS = new Set(["info", "config", "monitor", "config|resetstat"]);
 
 async function commandStats(r: Redis): Promise<Record<string, number>> {
   const info = await r.info("commandstats");
   const out: Record<string, number> = {};
   for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
-    if (m[1] === "info" || m[1] === "config") continue;
+    if (HARNESS.has(m[1])) continue;
     out[m[1]] = Number(m[2]);
   }
   return out;
 }
 
+/**
+ * Redis calls per RPC. MONITOR shows every command with its source: a client address for
+ * round trips, "lua" for commands a script runs; INFO commandstats counts both.
+ */
 async function redisCalls(ctx: ServiceCtx, redisUrl: string): Promise<{ idlePerS: Record<string, number>; ops: CallCount[] }> {
   const r = new Redis(redisUrl);
-  const measure = async (ms: number, fn: () => Promise<void>) => {
+  const mon = await new Redis(redisUrl).monitor();
+  let top: Record<string, number> = {};
+  let counting = false;
+  mon.on("monitor", (_time: string, args: string[], source: string) => {
+    if (!counting || source === "lua") return;
+    const cmd = String(args[0]).toLowerCase();
+    if (!HARNESS.has(cmd)) top[cmd] = (top[cmd] ?? 0) + 1;
+  });
+  const measure = async (settleMs: number, fn: () => Promise<void>) => {
     await sleep(300);
     await r.config("RESETSTAT");
+    top = {};
+    counting = true;
     const t0 = Date.now();
     await fn();
-    await sleep(ms);
-    return { stats: await commandStats(r), elapsedS: (Date.now() - t0) / 1000 };
+    await sleep(settleMs);
+    counting = false;
+    const elapsedS = (Date.now() - t0) / 1000;
+    return { top: { ...top }, all: await commandStats(r), elapsedS };
   };
   const idle = await measure(1000, async () => {});
-  const idlePerS = Object.fromEntries(Object.entries(idle.stats).map(([k, v]) => [k, round(v / idle.elapsedS, 2)]));
+  const idlePerS = Object.fromEntries(Object.entries(idle.top).map(([k, v]) => [k, round(v / idle.elapsedS, 2)]));
 
   const drive = async (seqs: Step[][], capture = false) =>
     loadgen({ addr: ctx.addr, concurrency: 1, sequences: seqs, mode: "once", timing: { warmupS: 0, durationS: 120 }, capture });
@@ -256,20 +298,22 @@ async function redisCalls(ctx: ServiceCtx, redisUrl: string): Promise<{ idlePerS
   const out: CallCount[] = [];
   let created: string[] = [];
   let ran: { key: string; runId: string; attempt: number }[] = [];
-  const plans: [string, number, () => Promise<void>][] = [
-    ["get", 1, async () => void (await drive(Array.from({ length: N }, () => [{ path: PATH.get, body: body.get(ctx.base[0]) }])))],
-    ["list", 1, async () => void (await drive(Array.from({ length: N }, () => [{ path: PATH.list, body: body.list() }])))],
-    ["update", 1, async () => void (await drive(Array.from({ length: N }, () => [{ path: PATH.update, body: body.update(ctx.base[0]) }])))],
+  const plans: [string, number, () => Promise<number>][] = [
+    ["get", 1, async () => (await drive(Array.from({ length: N }, () => [{ path: PATH.get, body: body.get(ctx.base[0]) }]))).raw.taken],
+    ["list", 1, async () => (await drive(Array.from({ length: N }, () => [{ path: PATH.list, body: body.list() }]))).raw.taken],
+    ["update", 1, async () => (await drive(Array.from({ length: N }, () => [{ path: PATH.update, body: body.update(ctx.base[0]) }]))).raw.taken],
     [
       "suspend+resume",
       2,
       async () =>
-        void (await drive(
-          Array.from({ length: N }, () => [
-            { path: PATH.suspend, body: body.suspendOrResume(ctx.base[64]) },
-            { path: PATH.resume, body: body.suspendOrResume(ctx.base[64]) },
-          ]),
-        )),
+        (
+          await drive(
+            Array.from({ length: N }, () => [
+              { path: PATH.suspend, body: body.suspendOrResume(ctx.base[64]) },
+              { path: PATH.resume, body: body.suspendOrResume(ctx.base[64]) },
+            ]),
+          )
+        ).raw.taken,
     ],
     [
       "create",
@@ -277,6 +321,7 @@ async function redisCalls(ctx: ServiceCtx, redisUrl: string): Promise<{ idlePerS
       async () => {
         const res = await drive(Array.from({ length: N }, () => steps.create()), true);
         created = res.captured.map((x) => decode.createdKey(x[0]));
+        return res.raw.taken;
       },
     ],
     [
@@ -285,29 +330,45 @@ async function redisCalls(ctx: ServiceCtx, redisUrl: string): Promise<{ idlePerS
       async () => {
         const res = await drive(created.map(steps.run), true);
         ran = res.captured.map((x) => decode.run(x[0])).filter((x) => x.runId);
+        return res.raw.taken;
       },
     ],
-    ["start+complete", 2, async () => void (await drive(ran.map((x) => steps.startComplete(x.key, x.runId, x.attempt))))],
+    ["start+complete", 2, async () => (await drive(ran.map((x) => steps.startComplete(x.key, x.runId, x.attempt)))).raw.taken],
   ];
   for (const [op, callsPerOp, fn] of plans) {
-    let ops = N;
+    let ops = 0;
     const m = await measure(300, async () => {
-      await fn();
-      if (op === "run") ops = created.length;
-      if (op === "start+complete") ops = ran.length;
+      ops = await fn();
     });
+    const rpcs = ops * callsPerOp;
+    const net = (n: number, cmd: string) => Math.max(0, n - (idlePerS[cmd] ?? 0) * m.elapsedS);
     const byCommand: Record<string, number> = {};
     let total = 0;
-    for (const [cmd, n] of Object.entries(m.stats)) {
-      const net = Math.max(0, n - (idlePerS[cmd] ?? 0) * m.elapsedS);
-      if (net < 0.5) continue;
-      byCommand[cmd] = round(net / ops, 2);
-      total += net;
+    let requestPath = 0;
+    let scripts = 0;
+    for (const [cmd, n] of Object.entries(m.top)) {
+      const v = net(n, cmd);
+      if (v < 0.5) continue;
+      byCommand[cmd] = round(v / rpcs, 2);
+      total += v;
+      if (!BACKGROUND.has(cmd)) requestPath += v;
+      if (cmd === "evalsha" || cmd === "eval") scripts += v;
     }
-    const cc: CallCount = { op, rpcs: ops * callsPerOp, perRpc: round(total / (ops * callsPerOp), 2), perOp: round(total / ops, 2), byCommand };
+    let all = 0;
+    for (const [cmd, n] of Object.entries(m.all)) all += cmd in idlePerS ? net(n, cmd) : n;
+    const cc: CallCount = {
+      op,
+      rpcs,
+      roundTripsPerRpc: round(total / rpcs, 2),
+      requestPathPerRpc: round(requestPath / rpcs, 2),
+      scriptsPerRpc: round(scripts / rpcs, 2),
+      inScriptPerRpc: round(Math.max(0, all - total) / rpcs, 2),
+      byCommand,
+    };
     out.push(cc);
-    log(`calls    redis  ${op.padEnd(16)} ${cc.perRpc} Redis calls per RPC ${JSON.stringify(byCommand)}`);
+    log(`calls    redis  ${op.padEnd(16)} ${cc.requestPathPerRpc} request-path / ${cc.roundTripsPerRpc} total round trips per RPC, ${cc.inScriptPerRpc} in scripts ${JSON.stringify(byCommand)}`);
   }
+  mon.disconnect();
   r.disconnect();
   return { idlePerS, ops: out };
 }
@@ -497,7 +558,7 @@ function addRatios() {
 const pct = (x: number | undefined) => (x === undefined ? "—" : `${Math.round(x * 100)}%`);
 
 function table(): string {
-  const head = ["kind", "store", "via", "operation", "gen", "c", "ops/s", "calls/s", "p50 ms", "p99 ms", "err", "cpu srv", "cpu redis", "cpu all", "calls/core", "÷grpc-js", "÷grpc-go", "÷connect", "÷store", "÷memory", "÷js/core", "÷go/core"];
+  const head = ["kind", "store", "via", "operation", "gen", "c", "ops/s", "calls/s", "p50 ms", "p99 ms", "err", "cpu srv", "foreign", "cpu redis", "cpu all", "calls/core", "÷grpc-js", "÷grpc-go", "÷connect", "÷store", "÷memory", "÷js/core", "÷go/core"];
   const body = rows.map((r) => [
     r.kind,
     r.store ?? "",
@@ -511,6 +572,7 @@ function table(): string {
     fmt(r.cell.p99Ms, 2),
     String(r.cell.errors || ""),
     r.cpu.server !== undefined ? r.cpu.server.toFixed(2) : r.cpu.client !== undefined ? `${r.cpu.client.toFixed(2)}c` : "",
+    r.cpu.foreign !== undefined ? r.cpu.foreign.toFixed(2) : "",
     r.cpu.redis !== undefined ? r.cpu.redis.toFixed(2) : "",
     r.cpu.machine !== undefined ? r.cpu.machine.toFixed(2) : "",
     r.cpu.server && r.cpu.server > 0.05 ? fmt(r.cell.calls / r.cpu.server) : "",
@@ -549,7 +611,12 @@ function targets(calls: CallCount[] | undefined, watch: WatchRow[] | undefined):
   }
   for (const cc of calls ?? []) {
     if (cc.op === "get" || cc.op === "list") continue;
-    out.push({ what: `redis ${cc.op}: Redis calls per mutation RPC`, target: "≤ 1.2", measured: String(cc.perRpc), met: cc.perRpc <= 1.2 });
+    out.push({
+      what: `redis ${cc.op}: Redis round trips per mutation RPC`,
+      target: "≤ 1.2",
+      measured: `${cc.requestPathPerRpc} on the request path (${cc.roundTripsPerRpc} with the watch hub's and dispatch loop's reads)`,
+      met: cc.requestPathPerRpc <= 1.2,
+    });
   }
   const w = watch?.find((x) => x.watchers === 1000);
   if (w) {
@@ -631,11 +698,19 @@ async function main() {
 
   const out: string[] = [];
   out.push(`\nmageflow bench — ${date.toISOString()} — ${machine.cpus} cores (${machine.cpuModel}), ${machine.node}, ${QUICK ? "quick" : "full"} run, ${elapsedS} s, load average ${loadBefore[0]} before / ${loadAfter[0]} after`);
-  out.push("cpu columns: cores busy during the cell (srv = the server process, redis = redis-server or, for the store limit, the ioredis client process (c), all = the whole machine)\n");
+  out.push(
+    "cpu columns: cores busy during the cell. srv: the server process (pinned to core 0; for the store limit, the ioredis client process, marked c); foreign: anything else on core 0 (other work on the machine); redis: redis-server; all: the whole machine.\n" +
+      "calls/core: calls per second of server CPU. ÷X: calls/s over the X no-op's calls/s with the same load generator and concurrency (÷store and ÷memory: operations/s); ÷js/core, ÷go/core: the same per server CPU second.\n",
+  );
   out.push(table());
   if (calls) {
-    out.push(`\nRedis calls per RPC (INFO commandstats deltas, ${CALLS_N} operations at c=1, idle background subtracted: ${JSON.stringify(calls.idlePerS)} per s)`);
-    for (const c of calls.ops) out.push(`  ${c.op.padEnd(16)} ${String(c.perRpc).padStart(5)} per RPC  ${String(c.perOp).padStart(5)} per operation  ${JSON.stringify(c.byCommand)}`);
+    out.push(`\nRedis calls per RPC (${CALLS_N} operations at c=1; MONITOR for round trips, INFO commandstats for commands inside scripts; idle background ${JSON.stringify(calls.idlePerS)} per s subtracted)`);
+    out.push("  operation        request path  all round trips  scripts  in scripts  round trips by command");
+    for (const c of calls.ops) {
+      out.push(
+        `  ${c.op.padEnd(16)} ${String(c.requestPathPerRpc).padStart(12)}  ${String(c.roundTripsPerRpc).padStart(15)}  ${String(c.scriptsPerRpc).padStart(7)}  ${String(c.inScriptPerRpc).padStart(10)}  ${JSON.stringify(c.byCommand)}`,
+      );
+    }
   }
   if (watch) {
     out.push(`\nWatch fan-out (${watch[0]?.store} store, writer at ${WATCH_RATE} updates/s, ${WATCH_T.durationS}s window)`);

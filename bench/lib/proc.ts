@@ -187,26 +187,37 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
-/** Busy CPU seconds of the whole machine (all cores, everything but idle and iowait). */
-export function machineBusySeconds(): number {
-  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-  return (total - f[3] - f[4]) / TICKS;
+/** Busy CPU seconds (everything but idle and iowait) of the whole machine ("cpu") and of each core ("cpu0", ...). */
+export function busySeconds(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of readFileSync("/proc/stat", "utf8").split("\n")) {
+    if (!line.startsWith("cpu")) continue;
+    const [name, ...rest] = line.trim().split(/\s+/);
+    const f = rest.map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    out[name] = (total - f[3] - f[4]) / TICKS;
+  }
+  return out;
 }
 
 /**
- * Measures the CPU share (1.0 = one core) of some processes over a window, and of the whole
- * machine (`machine`): what the machine did beyond our processes and the load generator is
- * other work competing for the same two cores.
+ * Measures the CPU share (1.0 = one core) of some processes over a window; `machine` is the
+ * whole machine, and `foreign` what ran on the server's core besides the process `server`
+ * (with pinning, nothing of ours runs there: anything else is interference from other work).
  */
 export function cpuMeter(pids: Record<string, number | undefined>) {
   const t0 = process.hrtime.bigint();
-  const m0 = machineBusySeconds();
+  const m0 = busySeconds();
   const c0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p ? cpuSeconds(p) : 0]));
   return () => {
     const dt = Number(process.hrtime.bigint() - t0) / 1e9;
     const out = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, p ? round((cpuSeconds(p) - c0[k]) / dt, 2) : undefined])) as Record<string, number | undefined>;
-    out.machine = round((machineBusySeconds() - m0) / dt, 2);
+    const m1 = busySeconds();
+    out.machine = round((m1.cpu - m0.cpu) / dt, 2);
+    if (pinning.enabled && pids.server) {
+      const core = `cpu${pinning.cpus.server}`;
+      out.foreign = round(Math.max(0, (m1[core] - m0[core]) / dt - (out.server ?? 0)), 2);
+    }
     return out;
   };
 }
