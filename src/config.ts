@@ -1,4 +1,13 @@
+import { isIP } from "node:net";
+import { readTokensFile, TokensFileError, type TokenEntry } from "./auth/tokens.js";
 import { DEFAULT_LIMITS, type Limits } from "./core/limits.js";
+
+/**
+ * How callers are authenticated (docs/security.md). `tokens`: bearer tokens from the tokens
+ * file. `none`: open mode, everyone is an admin of namespace `default`; `explicit` is false
+ * when it was chosen because no tokens file was given on a loopback host.
+ */
+export type AuthConfig = { mode: "tokens"; tokensFile: string; tokens: TokenEntry[] } | { mode: "none"; explicit: boolean };
 
 /** Every server setting; docs/configuration.md is the reference for each. */
 export interface Config {
@@ -17,6 +26,13 @@ export interface Config {
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
+  auth: AuthConfig;
+  /** Open WatchSignatures streams per token (authenticated callers only). */
+  watchMaxPerToken: number;
+  /** Open WatchSignatures streams per client connection. */
+  watchMaxPerConnection: number;
+  /** Largest request message, both ports (grpc max_receive_message_length, Connect readMaxBytes). */
+  maxRequestBytes: number;
   limits: Limits;
 }
 
@@ -50,6 +66,11 @@ const redisUrl: Parser = (raw, name) => {
   return raw;
 };
 
+const authMode: Parser = (raw, name) => {
+  if (raw !== "tokens" && raw !== "none") throw new ConfigError(name, raw, "tokens (bearer tokens from AUTH_TOKENS_FILE) or none (no authentication)");
+  return raw;
+};
+
 /** Setting name (flag `--kebab-case`, env `UPPER_SNAKE`), parser, default. */
 export const SETTINGS = {
   host: ["HOST", text, "127.0.0.1"],
@@ -70,14 +91,28 @@ export const SETTINGS = {
   tlsCert: ["TLS_CERT", text, undefined],
   tlsKey: ["TLS_KEY", text, undefined],
   tlsCa: ["TLS_CA", text, undefined],
+  auth: ["AUTH", authMode, undefined],
+  authTokensFile: ["AUTH_TOKENS_FILE", text, undefined],
+  watchMaxPerToken: ["WATCH_MAX_PER_TOKEN", positiveInt, "100"],
+  watchMaxPerConnection: ["WATCH_MAX_PER_CONNECTION", positiveInt, "1000"],
+  maxRequestBytes: ["MAX_REQUEST_BYTES", positiveInt, String(4 * 1024 * 1024)],
 } as const satisfies Record<string, readonly [string, Parser, string | undefined]>;
 
 export type SettingName = keyof typeof SETTINGS;
 
 export class ConfigError extends Error {
-  constructor(setting: string, raw: string, expected: string) {
-    super(`invalid setting ${setting}=${JSON.stringify(raw)}: expected ${expected}`);
+  constructor(setting: string, raw: string, expected: string, message?: string) {
+    super(message ?? `invalid setting ${setting}=${JSON.stringify(raw)}: expected ${expected}`);
   }
+}
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  if (h === "localhost") return true;
+  if (isIP(h) === 4) return h.startsWith("127.");
+  if (isIP(h) === 6) return h === "::1" || /^::ffff:127\./.test(h) || /^(0{1,4}:){7}0{0,3}1$/.test(h);
+  return false;
 }
 
 export const flagName = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -93,6 +128,9 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
   if (!!v.tlsCert !== !!v.tlsKey) throw new ConfigError("TLS_CERT/TLS_KEY", String(v.tlsCert ?? v.tlsKey), "both a certificate and a key");
   if ((v.lockTtlDefault as number) > (v.lockTtlMax as number)) {
     throw new ConfigError("LOCK_TTL_DEFAULT", String(v.lockTtlDefault), "at most LOCK_TTL_MAX");
+  }
+  if ((v.maxRequestBytes as number) < (v.maxJsonBytes as number)) {
+    throw new ConfigError("MAX_REQUEST_BYTES", String(v.maxRequestBytes), "at least MAX_JSON_BYTES (a request must be able to carry the largest kwargs)");
   }
   return {
     host: v.host as string,
@@ -110,6 +148,10 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
     tlsCert: v.tlsCert as string | undefined,
     tlsKey: v.tlsKey as string | undefined,
     tlsCa: v.tlsCa as string | undefined,
+    auth: authConfig(v.auth as "tokens" | "none" | undefined, v.authTokensFile as string | undefined, v.host as string),
+    watchMaxPerToken: v.watchMaxPerToken as number,
+    watchMaxPerConnection: v.watchMaxPerConnection as number,
+    maxRequestBytes: v.maxRequestBytes as number,
     limits: {
       ...DEFAULT_LIMITS,
       defaultLockTtlMs: v.lockTtlDefault as number,
@@ -117,4 +159,34 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
       maxJsonBytes: v.maxJsonBytes as number,
     },
   };
+}
+
+/**
+ * AUTH and AUTH_TOKENS_FILE: tokens when a file is given; open mode only when asked for
+ * (AUTH=none) or, with neither setting, on a loopback host. Anything else refuses to start.
+ */
+function authConfig(mode: "tokens" | "none" | undefined, tokensFile: string | undefined, host: string): AuthConfig {
+  if (mode === "none") {
+    if (tokensFile) throw new ConfigError("AUTH", "none", "", "conflicting settings: AUTH=none turns authentication off, but AUTH_TOKENS_FILE is set; drop one of them");
+    return { mode: "none", explicit: true };
+  }
+  if (tokensFile) {
+    try {
+      return { mode: "tokens", tokensFile, tokens: readTokensFile(tokensFile) };
+    } catch (e) {
+      if (e instanceof TokensFileError) throw new ConfigError("AUTH_TOKENS_FILE", tokensFile, "", `invalid setting AUTH_TOKENS_FILE: ${e.message}`);
+      throw e;
+    }
+  }
+  if (mode === "tokens") throw new ConfigError("AUTH", "tokens", "", "AUTH=tokens needs AUTH_TOKENS_FILE (--auth-tokens-file): the JSON tokens file (see `mageflow token create`)");
+  if (!isLoopbackHost(host)) {
+    throw new ConfigError(
+      "HOST",
+      host,
+      "",
+      `refusing to serve on ${host} without authentication: set AUTH_TOKENS_FILE (--auth-tokens-file) to a tokens file ` +
+        "(see `mageflow token create`), or AUTH=none (--auth none) to serve without authentication on purpose, or bind a loopback HOST such as 127.0.0.1",
+    );
+  }
+  return { mode: "none", explicit: false };
 }

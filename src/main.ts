@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { addClientCommands } from "./cli/client-commands.js";
 import { EXIT } from "./cli/exit-codes.js";
+import { addTokenCommand } from "./cli/token.js";
 
 // `mageflow watch | head` closes the pipe early: that ends the command, it is not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -21,6 +22,7 @@ if (subcommand(process.argv.slice(2)) === "serve") {
   program.command("serve").description("run the signature service (embedded store unless REDIS_URL is set); see mageflow serve --help");
 }
 addClientCommands(program);
+addTokenCommand(program);
 program.addHelpText(
   "after",
   `

@@ -45,6 +45,7 @@ export class Violations {
     if (entries.length > this.limits.maxMetadataEntries) this.add(field, `at most ${this.limits.maxMetadataEntries} entries`);
     for (const [k, v] of entries) {
       if (k === "task_id") this.add(`${field}.task_id`, "reserved: the service sets task_id to the signature key");
+      else if (k === "mageflow_namespace") this.add(`${field}.mageflow_namespace`, "reserved: the service sets it to the caller's namespace");
       else if (!k || k.length > 256) this.add(field, "keys must have 1 to 256 characters");
       else if (v.length > 4096) this.add(`${field}.${k}`, "at most 4096 characters");
     }

@@ -5,6 +5,7 @@ import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import { addGrpcService } from "../api/grpc-adapter.js";
 import type { Config } from "../config.js";
+import { hardenedServer } from "./grpc-hardening.js";
 import type { HealthMonitor } from "./health.js";
 import { reflectionFor } from "./reflection.js";
 
@@ -18,11 +19,12 @@ export interface Listener {
   close(graceMs: number): Promise<void>;
 }
 
-/** The native gRPC port: both services, standard health and reflection. */
+/** The native gRPC port: both services, standard health and reflection (those two need no token). */
 export async function startGrpcListener(config: Config, impls: Impls, health: HealthMonitor): Promise<Listener> {
-  const server = new grpc.Server({ "grpc.max_receive_message_length": 4 * 1024 * 1024 });
-  addGrpcService(server, SignatureService, impls.signatures);
-  addGrpcService(server, WorkerService, impls.workers);
+  const server = new grpc.Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
+  const hardened = hardenedServer(server, [SignatureService, WorkerService]) as grpc.Server;
+  addGrpcService(hardened, SignatureService, impls.signatures);
+  addGrpcService(hardened, WorkerService, impls.workers);
   health.grpc.addToServer(server);
   reflectionFor([SignatureService, WorkerService]).addToServer(server);
 

@@ -3,11 +3,11 @@ import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "../../gen/ts/health/v1/health_pb.js";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import type { Config } from "../config.js";
+import { connectHandler } from "./connect-adapter.js";
 import type { Impls, Listener } from "./grpc-listener.js";
 import type { HealthMonitor } from "./health.js";
 import { replaySocket } from "./replay-socket.js";
@@ -20,7 +20,8 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
  * to the HTTP/2 server, anything else to the HTTP/1.1 server.
  */
 export async function startHttpListener(config: Config, impls: Impls, health: HealthMonitor): Promise<Listener> {
-  const handler = connectNodeAdapter({
+  const handler = connectHandler({
+    readMaxBytes: config.maxRequestBytes,
     routes: (router: ConnectRouter) => {
       router.service(SignatureService, impls.signatures);
       router.service(WorkerService, impls.workers);

@@ -1,16 +1,16 @@
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import { withErrorMapping } from "../api/error-mapping.js";
-import { signatureService } from "../api/signature-service.js";
-import { workerService } from "../api/worker-service.js";
+import { openAuthenticator, tokenAuthenticator, type Authenticator } from "../auth/authenticator.js";
+import { Gate, routedService } from "../auth/gate.js";
+import { NamespaceRegistry } from "../auth/namespaces.js";
+import { DEFAULT_NAMESPACE } from "../auth/tokens.js";
+import { WatchLimits } from "../auth/watch-limits.js";
 import type { Config } from "../config.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import { hatchetConfigFromEnv, HatchetDispatcher } from "../dispatch/hatchet.js";
-import { DispatchLoop } from "../dispatch/loop.js";
 import { RecordingDispatcher } from "../dispatch/recording.js";
-import { openStore } from "../store/open.js";
 import type { Store } from "../store/store.js";
-import { WatchHub } from "../watch/hub.js";
 import { startGrpcListener } from "./grpc-listener.js";
 import { HealthMonitor } from "./health.js";
 import { startHttpListener } from "./http-listener.js";
@@ -18,9 +18,12 @@ import { startHttpListener } from "./http-listener.js";
 export interface RunningServer {
   grpcPort: number;
   httpPort: number;
+  /** The store of namespace `default` (the only one in open mode). */
   store: Store;
+  /** Every namespace's store, hub and dispatch loop. */
+  namespaces: NamespaceRegistry;
   dispatcher: Dispatcher;
-  /** Graceful stop: end watch streams, stop dispatching, finish in-flight calls, close the store. */
+  /** Graceful stop: end watch streams, stop dispatching, finish in-flight calls, close the stores. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -32,30 +35,49 @@ export interface ServerOverrides {
 
 export async function startServer(config: Config, o: ServerOverrides = {}): Promise<RunningServer> {
   const log = o.log ?? ((m: string) => console.error(m));
-  const store = await openStore(config.redisUrl, {
-    prefix: config.redisPrefix,
-    activeTtlMs: config.activeTtlMs,
-    doneTtlMs: config.doneTtlMs,
-    historyMax: config.historyMax,
-    requestIdTtlMs: config.requestIdTtlMs,
-    now: Date.now,
-  });
-  if (!config.redisUrl) log("WARNING: no REDIS_URL given: using the embedded in-memory store; signatures are lost when the process exits");
+  const auth: Authenticator = config.auth.mode === "tokens" ? tokenAuthenticator(config.auth.tokens) : openAuthenticator;
+  if (config.auth.mode === "none") {
+    const why = config.auth.explicit ? "AUTH=none" : `no AUTH_TOKENS_FILE given and ${config.host} is a loopback address`;
+    log(
+      `WARNING: AUTHENTICATION IS OFF (${why}): every caller that reaches ${config.host} is an admin of namespace ${DEFAULT_NAMESPACE}. ` +
+        "Set AUTH_TOKENS_FILE (see `mageflow token create` and docs/security.md) before serving anyone else.",
+    );
+  }
   const hatchet = hatchetConfigFromEnv(o.env ?? process.env);
   const dispatcher = o.dispatcher ?? (hatchet ? new HatchetDispatcher(hatchet) : new RecordingDispatcher());
-  if (dispatcher.name === "recording") log("no HATCHET_CLIENT_TOKEN given: runs are recorded, not executed");
 
-  const hub = new WatchHub(store, config.watchBuffer);
-  await hub.start();
-  const loop = new DispatchLoop(store, dispatcher, { log, claimIdleMs: config.dispatchClaimIdleMs });
-  loop.start();
-  const health = new HealthMonitor(store);
+  const namespaces = new NamespaceRegistry({
+    redisUrl: config.redisUrl,
+    prefix: config.redisPrefix,
+    store: {
+      activeTtlMs: config.activeTtlMs,
+      doneTtlMs: config.doneTtlMs,
+      historyMax: config.historyMax,
+      requestIdTtlMs: config.requestIdTtlMs,
+      now: Date.now,
+    },
+    watchBuffer: config.watchBuffer,
+    dispatchClaimIdleMs: config.dispatchClaimIdleMs,
+    dispatchWaitMs: config.dispatchWaitMs,
+    limits: config.limits,
+    dispatcher,
+    log,
+  });
+  // Namespace `default` backs health checks. Every namespace a token can reach is opened now,
+  // not on first use: its dispatch loop must drain what its outbox held when the server stopped.
+  const defaultNamespace = await namespaces.get(DEFAULT_NAMESPACE);
+  for (const ns of auth.namespaces()) await namespaces.get(ns);
+  if (!config.redisUrl) log("WARNING: no REDIS_URL given: using the embedded in-memory store; signatures are lost when the process exits");
+  if (dispatcher.name === "recording") log("no HATCHET_CLIENT_TOKEN given: runs are recorded, not executed");
+  if (!auth.open) log(`authentication: ${config.auth.mode === "tokens" ? config.auth.tokens.length : 0} tokens, namespaces ${auth.namespaces().join(", ") || "(none)"}`);
+
+  const health = new HealthMonitor(defaultNamespace.store);
   health.start();
 
-  const deps = { store, hub, limits: config.limits, dispatchWaitMs: config.dispatchWaitMs };
+  const gate = new Gate(auth, namespaces, new WatchLimits({ perToken: config.watchMaxPerToken, perConnection: config.watchMaxPerConnection }));
   const impls = {
-    signatures: withErrorMapping(SignatureService, signatureService(deps)),
-    workers: withErrorMapping(WorkerService, workerService(deps)),
+    signatures: withErrorMapping(SignatureService, routedService(SignatureService, gate, (ns) => ns.signatures)),
+    workers: withErrorMapping(WorkerService, routedService(WorkerService, gate, (ns) => ns.workers)),
   };
   const grpcListener = await startGrpcListener(config, impls, health);
   const httpListener = await startHttpListener(config, impls, health);
@@ -63,15 +85,15 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
   return {
     grpcPort: grpcListener.port,
     httpPort: httpListener.port,
-    store,
+    store: defaultNamespace.store,
+    namespaces,
     dispatcher,
     async close(graceMs = 5000) {
       health.stop();
-      await hub.close();
-      await loop.stop();
+      await namespaces.stop();
       await Promise.all([grpcListener.close(graceMs), httpListener.close(graceMs)]);
       await dispatcher.close();
-      await store.close();
+      await namespaces.closeStores();
     },
   };
 }

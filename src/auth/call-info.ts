@@ -1,0 +1,28 @@
+import { createContextKey, type HandlerContext } from "@connectrpc/connect";
+
+/**
+ * What a listener learned about a call before the handlers run: the connection it came on
+ * (for per-connection limits) and, when the request body could not be decoded, why.
+ * Connect calls carry it in the context values; grpc-js calls on the request message.
+ */
+export interface CallInfo {
+  /** Identifies the client connection (an object or a string unique while it is open). */
+  connection?: unknown;
+  /** Set when the request body was not a valid message; the call is answered INVALID_ARGUMENT. */
+  badRequest?: string;
+}
+
+export const CALL_INFO = createContextKey<CallInfo>({});
+
+const ON_MESSAGE = Symbol("mageflow.callInfo");
+
+/** Attaches call info to a grpc-js request message (grpc-js has no context values). */
+export function attachCallInfo(message: object, info: CallInfo) {
+  const prev = (message as { [ON_MESSAGE]?: CallInfo })[ON_MESSAGE];
+  Object.defineProperty(message, ON_MESSAGE, { value: { ...prev, ...info }, enumerable: false, configurable: true });
+}
+
+export function callInfoOf(req: unknown, ctx: HandlerContext): CallInfo {
+  const onMessage = typeof req === "object" && req !== null ? (req as { [ON_MESSAGE]?: CallInfo })[ON_MESSAGE] : undefined;
+  return { ...ctx.values.get(CALL_INFO), ...onMessage };
+}

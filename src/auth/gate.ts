@@ -1,0 +1,70 @@
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { invalidArgument, ServiceError } from "../core/errors.js";
+import type { Authenticator } from "./authenticator.js";
+import { callInfoOf } from "./call-info.js";
+import type { Namespace, NamespaceRegistry } from "./namespaces.js";
+import { allowed, methodPath } from "./roles.js";
+import type { Identity } from "./tokens.js";
+import type { WatchLimits } from "./watch-limits.js";
+
+/** What every RPC passes before a handler runs: who is calling, may they, and in which namespace. */
+export class Gate {
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly registry: NamespaceRegistry,
+    private readonly watches: WatchLimits,
+  ) {}
+
+  /**
+   * In order: authentication (UNAUTHENTICATED), the role (PERMISSION_DENIED), the request body
+   * (INVALID_ARGUMENT when it could not be decoded), then the caller's namespace.
+   */
+  async enter(method: DescMethod, req: unknown, ctx: HandlerContext): Promise<{ identity: Identity; namespace: Namespace; info: ReturnType<typeof callInfoOf> }> {
+    const identity = this.auth.authenticate(ctx.requestHeader);
+    if (!allowed(identity.role, method)) {
+      throw new ServiceError(Code.PermissionDenied, "PERMISSION_DENIED", `role ${identity.role} may not call ${methodPath(method)}`, {
+        role: identity.role,
+        method: methodPath(method),
+      });
+    }
+    const info = callInfoOf(req, ctx);
+    if (info.badRequest !== undefined) throw invalidArgument([{ field: "(request body)", description: info.badRequest }]);
+    return { identity, namespace: await this.registry.get(identity.namespace), info };
+  }
+
+  /** Takes a watch slot for the caller (RESOURCE_EXHAUSTED TOO_MANY_WATCHES when none is left). */
+  watchSlot(identity: Identity, connection: unknown) {
+    return this.watches.acquire(identity, connection);
+  }
+}
+
+type AnyFn = (req: unknown, ctx: HandlerContext) => unknown;
+
+/**
+ * One implementation of `service` that sends every call through the gate to the handlers of
+ * the caller's namespace (`pick`). The handlers themselves know nothing of tokens or namespaces.
+ */
+export function routedService<S extends DescService>(service: S, gate: Gate, pick: (ns: Namespace) => ServiceImpl<S>): ServiceImpl<S> {
+  const out: Record<string, AnyFn> = {};
+  for (const m of service.methods) {
+    const call = (ns: Namespace, req: unknown, ctx: HandlerContext) => (pick(ns) as unknown as Record<string, AnyFn>)[m.localName](req, ctx);
+    if (m.methodKind === "server_streaming") {
+      out[m.localName] = async function* (req, ctx) {
+        const { identity, namespace, info } = await gate.enter(m, req, ctx);
+        const release = gate.watchSlot(identity, info.connection);
+        try {
+          yield* call(namespace, req, ctx) as AsyncIterable<unknown>;
+        } finally {
+          release();
+        }
+      };
+    } else {
+      out[m.localName] = async (req, ctx) => {
+        const { namespace } = await gate.enter(m, req, ctx);
+        return call(namespace, req, ctx);
+      };
+    }
+  }
+  return out as unknown as ServiceImpl<S>;
+}

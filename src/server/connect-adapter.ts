@@ -1,0 +1,145 @@
+import type http from "node:http";
+import type http2 from "node:http2";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
+import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
+import { Code, ConnectError, createConnectRouter, createContextValues, type ConnectRouter, type ConnectRouterOptions } from "@connectrpc/connect";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
+import type { UniversalServerRequest } from "@connectrpc/connect/protocol";
+import { CALL_INFO, type CallInfo } from "../auth/call-info.js";
+
+type NodeHandlerFn = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
+type NodeResponse = Parameters<typeof universalResponseToNodeResponse>[1];
+
+export interface ConnectHandlerOptions extends Partial<ConnectRouterOptions> {
+  routes: (router: ConnectRouter) => void;
+  readMaxBytes: number;
+}
+
+/**
+ * connect-node's request handler (as `connectNodeAdapter`), plus two things the handlers need:
+ * - the client connection of each call, in the context values (per-connection limits);
+ * - a check of binary request bodies before Connect parses them: Connect answers an
+ *   undecodable protobuf body with INTERNAL ("parse binary"), which would blame the server
+ *   for a client's bytes. Such a body is replaced by an empty message and the call is
+ *   answered INVALID_ARGUMENT by the gate, after authentication, in each protocol's format.
+ */
+export function connectHandler(opts: ConnectHandlerOptions): NodeHandlerFn {
+  const { routes, ...routerOptions } = opts;
+  const router = createConnectRouter({ acceptCompression: [compressionGzip, compressionBrotli], ...routerOptions });
+  routes(router);
+  const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
+  return (req, nodeRes) => {
+    const res = nodeRes as NodeResponse;
+    const handler = paths.get(req.url?.split("?", 2)[0] ?? "");
+    if (!handler) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    const info: CallInfo = { connection: "stream" in req ? req.stream.session : req.socket };
+    const uReq = universalRequestFromNodeRequest(req, res, undefined, createContextValues().set(CALL_INFO, info));
+    checkBody(uReq, handler.method.input, opts.readMaxBytes, info)
+      .then((checked) => handler(checked))
+      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .catch((reason) => {
+        if (ConnectError.from(reason).code === Code.Aborted) return;
+        console.error(`handler for rpc ${handler.method.name} of ${handler.service.typeName} failed`, reason);
+        if (!res.headersSent) {
+          res.writeHead(500);
+          res.end();
+        }
+      });
+  };
+}
+
+type Framing = { enveloped: false; encodingHeader: string } | { enveloped: true; encodingHeader: string };
+
+/** Binary protobuf request framings; JSON bodies are Connect's own business (it answers INVALID_ARGUMENT). */
+function framingOf(contentType: string | null): Framing | undefined {
+  const ct = (contentType ?? "").split(";")[0].trim().toLowerCase();
+  if (ct === "application/proto") return { enveloped: false, encodingHeader: "content-encoding" };
+  if (ct === "application/connect+proto") return { enveloped: true, encodingHeader: "connect-content-encoding" };
+  if (ct === "application/grpc" || ct === "application/grpc+proto" || ct === "application/grpc-web" || ct === "application/grpc-web+proto") {
+    return { enveloped: true, encodingHeader: "grpc-encoding" };
+  }
+  return undefined;
+}
+
+async function checkBody(uReq: UniversalServerRequest, input: DescMessage, readMaxBytes: number, info: CallInfo): Promise<UniversalServerRequest> {
+  const framing = framingOf(uReq.header.get("content-type"));
+  const body = uReq.body;
+  if (uReq.method !== "POST" || !framing || typeof body !== "object" || body === null || !(Symbol.asyncIterator in body)) return uReq;
+  // Read the whole body, unless it is too large: then Connect reads on and answers RESOURCE_EXHAUSTED.
+  const it = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) break;
+    chunks.push(r.value);
+    size += r.value.byteLength;
+    if (size > readMaxBytes + 5) return { ...uReq, body: replay(chunks, it) };
+  }
+  const bytes = Buffer.concat(chunks);
+  const encoding = (uReq.header.get(framing.encodingHeader) ?? "identity").trim().toLowerCase();
+  const problem = framing.enveloped ? envelopedProblem(bytes, input, encoding, readMaxBytes) : messageProblem(bytes, input, encoding, readMaxBytes);
+  if (problem === undefined) return { ...uReq, body: replay([bytes]) };
+  info.badRequest = problem;
+  const header = new Headers(uReq.header);
+  header.delete("content-length");
+  header.delete(framing.encodingHeader);
+  if (!framing.enveloped) header.set("content-length", "0");
+  return { ...uReq, header, body: replay([framing.enveloped ? new Uint8Array(5) : new Uint8Array(0)]) };
+}
+
+/** Why one (possibly compressed) message does not decode, or undefined (also when Connect should judge it). */
+function messageProblem(data: Uint8Array, input: DescMessage, encoding: string, readMaxBytes: number): string | undefined {
+  let bytes = data;
+  if (encoding !== "identity") {
+    try {
+      if (encoding === "gzip") bytes = gunzipSync(data, { maxOutputLength: readMaxBytes });
+      else if (encoding === "br") bytes = brotliDecompressSync(data, { maxOutputLength: readMaxBytes });
+      else return undefined; // an encoding Connect does not accept: it says so
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") return undefined; // Connect: RESOURCE_EXHAUSTED
+      return `the ${encoding} body could not be decompressed`;
+    }
+  }
+  try {
+    fromBinary(input, bytes);
+    return undefined;
+  } catch (e) {
+    return `not a valid ${input.typeName} message: ${e instanceof RangeError ? "nested too deeply" : String((e as Error).message ?? e).slice(0, 200)}`;
+  }
+}
+
+function envelopedProblem(bytes: Uint8Array, input: DescMessage, encoding: string, readMaxBytes: number): string | undefined {
+  for (let off = 0; off < bytes.length; ) {
+    if (bytes.length - off < 5) return undefined; // incomplete envelope: Connect answers INVALID_ARGUMENT
+    const flags = bytes[off];
+    const len = new DataView(bytes.buffer, bytes.byteOffset + off + 1, 4).getUint32(0);
+    if (bytes.length - off - 5 < len) return undefined;
+    const data = bytes.subarray(off + 5, off + 5 + len);
+    off += 5 + len;
+    if ((flags & ~1) !== 0) continue; // not a plain message frame: Connect judges it
+    if (flags & 1 && encoding === "identity") return "a compressed message without a message encoding header";
+    const p = messageProblem(data, input, flags & 1 ? encoding : "identity", readMaxBytes);
+    if (p !== undefined) return p;
+  }
+  return undefined;
+}
+
+async function* replay(chunks: Uint8Array[], rest?: AsyncIterator<Uint8Array>): AsyncIterable<Uint8Array> {
+  yield* chunks;
+  if (!rest) return;
+  for (;;) {
+    const r = await rest.next();
+    if (r.done) return;
+    yield r.value;
+  }
+}
