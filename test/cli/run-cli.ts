@@ -56,7 +56,7 @@ export class LiveCli {
 }
 
 function cliEnv(server: string, extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env = { ...process.env, MAGEFLOW_SERVER: server, ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, MAGEFLOW_SERVER: server, ...extra };
   for (const k of ["MAGEFLOW_TOKEN", "MAGEFLOW_TLS", "MAGEFLOW_CA", "MAGEFLOW_TRANSPORT", "FORCE_COLOR"]) if (!(k in extra)) delete env[k];
   return env;
 }
