@@ -63,11 +63,10 @@ describe("watch", () => {
       const client =
         transport === "grpc" ? createMageflowClient({ grpcAddress: server.grpcAddress, transport: "grpc" }) : createMageflowClient({ baseUrl: server.baseUrl });
       const reconnects: bigint[] = [];
-      const watch = client.watch({ reconnectDelayMs: 50, maxReconnectDelayMs: 300, onReconnect: (i) => reconnects.push(i.revision) });
+      const watch = client.watch({ startRevision: 1, reconnectDelayMs: 50, maxReconnectDelayMs: 300, onReconnect: (i) => reconnects.push(i.revision) });
       const it = watch[Symbol.asyncIterator]();
       const seen: SignatureEvent[] = [];
       const pending = readUntil(it, seen, (s) => s.some((e) => e.taskName === "before"), 20_000);
-      await new Promise((r) => setTimeout(r, 300));
       await client.asign("before");
       await pending;
       const cursor = watch.revision;
