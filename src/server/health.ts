@@ -19,10 +19,14 @@ export class HealthMonitor {
   }
 
   async check() {
-    const ok = await this.store.ping().then(
-      () => true,
-      () => false,
-    );
+    const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref());
+    const ok = await Promise.race([
+      this.store.ping().then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ]);
     this.set(ok);
     return ok;
   }
