@@ -32,6 +32,11 @@ export class WatchHub {
     return this.revision;
   }
 
+  /** How many watch streams are attached (for tests and metrics). */
+  get subscriberCount() {
+    return this.subscribers.size;
+  }
+
   subscribe(): Subscriber {
     const s = new Subscriber(this.revision, this.bufferLimit, () => this.subscribers.delete(s));
     this.subscribers.add(s);
@@ -70,8 +75,15 @@ export class WatchHub {
         const events = await this.store.events.tail(this.revision, this.pollBlockMs);
         failures = 0;
         if (events.length === 0 || !this.running) continue;
+        // Every revision has events, so a jump means the history was trimmed past this
+        // reader before it got there (a burst, or the store was out of reach): the
+        // subscribers cannot be kept gap-free and are ended with their resume revision.
+        const lost = events[0].revision > this.revision + 1 && (await this.store.events.oldestRevision()) > this.revision + 1;
         this.revision = events[events.length - 1].revision;
-        for (const s of this.subscribers) s.push(events);
+        for (const s of this.subscribers) {
+          if (lost) s.overflow();
+          else s.push(events);
+        }
         for (const e of events) for (const w of this.waiters) w(e);
       } catch {
         if (!this.running) break;

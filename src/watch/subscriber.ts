@@ -16,13 +16,25 @@ export class Subscriber {
 
   push(events: StoredEvent[]) {
     if (this.ended) return;
-    if (this.queue.length + events.length > this.limit) {
-      this.overflowed = true;
-      this.queue = [];
-      this.close();
+    // An empty queue takes any batch: a subscriber that keeps up is never ended by one
+    // big batch (a revision with many events, or the hub catching up).
+    if (this.queue.length > 0 && this.queue.length + events.length > this.limit) {
+      this.overflow();
     } else {
       this.queue.push(...events);
+      this.wake?.();
     }
+  }
+
+  /**
+   * The subscriber cannot be kept gap-free (its buffer is full, or the hub lost events):
+   * what is queued is dropped and the stream ends with its resume revision.
+   */
+  overflow() {
+    if (this.ended) return;
+    this.overflowed = true;
+    this.queue = [];
+    this.close();
     this.wake?.();
   }
 

@@ -38,7 +38,9 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
       }
       yield { bookmark: true, revision: BigInt(sub.since) };
     }
-    let last = sub.since;
+    // Everything up to `last` has been delivered (or filtered out). A start revision beyond
+    // the current one waits for it: nothing older than the start is ever sent.
+    let last = Math.max(sub.since, Number(req.startRevision) - 1);
     let quietSince = Date.now();
     while (!signal.aborted) {
       const wait = Math.max(1, progressMs - (Date.now() - quietSince));
@@ -57,7 +59,9 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
         yield { events: selected.map(toEvent), revision: BigInt(last) };
       } else if (Date.now() - quietSince >= progressMs) {
         quietSince = Date.now();
-        yield { bookmark: true, revision: BigInt(Math.max(last, deps.hub.lastRevision)) };
+        // Only `last`: the hub may already have queued newer events for this subscriber
+        // that it has not delivered yet, and a bookmark must never run ahead of them.
+        yield { bookmark: true, revision: BigInt(last) };
       }
     }
   } finally {

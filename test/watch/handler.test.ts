@@ -1,0 +1,203 @@
+/**
+ * The watch handler and hub in-process, without a network: regression tests for the
+ * guarantees the live tests found broken, and for subscriber bookkeeping.
+ */
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { EventType } from "../../gen/ts/mageflow/v1/event_pb.js";
+import { WatchSignaturesRequestSchema } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
+import type { ApiDeps } from "../../src/api/context.js";
+import { toConnectError } from "../../src/api/errors.js";
+import { DEFAULT_LIMITS } from "../../src/core/limits.js";
+import { Status } from "../../src/core/status.js";
+import { MemoryStore } from "../../src/store/memory/memory-store.js";
+import type { StoredEvent } from "../../src/store/store.js";
+import { WatchHub } from "../../src/watch/hub.js";
+import { Subscriber } from "../../src/watch/subscriber.js";
+import { watchSignatures } from "../../src/watch/watch-handler.js";
+import { defaultOptions } from "../conformance/backends.js";
+import { checkBookmarkable, checkResumable, type WMessage } from "../support/watch-validator.js";
+import { endOf, sleep, until } from "./harness.js";
+
+type Req = Parameters<typeof create<typeof WatchSignaturesRequestSchema>>[1];
+
+let n = 0;
+const createCmd = (taskName = "h") => ({
+  key: `TaskSignature:00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
+  taskName,
+  kwargs: {},
+  creationTime: Date.now(),
+  successCallbacks: [],
+  errorCallbacks: [],
+  status: Status.PENDING,
+  returnFieldName: "mageflow_results",
+  metadata: {},
+  requestId: "",
+});
+
+async function setup(historyMax = 10_000, buffer = 10_000) {
+  const store = new MemoryStore(defaultOptions({ historyMax }));
+  const hub = new WatchHub(store, buffer, 50);
+  await hub.start();
+  const deps: ApiDeps = { store, hub, limits: DEFAULT_LIMITS, dispatchWaitMs: 100 };
+  return {
+    store,
+    hub,
+    deps,
+    async close() {
+      await hub.close();
+      await store.close();
+    },
+  };
+}
+
+/** Drives the handler like a server would, recording messages until it ends or is aborted. */
+function run(deps: ApiDeps, req: Req) {
+  const abort = new AbortController();
+  const messages: WMessage[] = [];
+  let end: ReturnType<typeof endOf> | undefined;
+  const done = (async () => {
+    try {
+      for await (const r of watchSignatures(deps, create(WatchSignaturesRequestSchema, req), abort.signal)) {
+        messages.push({
+          revision: Number(r.revision ?? 0),
+          bookmark: !!r.bookmark,
+          events: (r.events ?? []).map((e) => ({ revision: Number(e.revision), key: e.key!, type: e.type!, taskName: e.taskName!, status: e.status! })),
+        });
+      }
+      end = { code: "OK" };
+    } catch (e) {
+      end = endOf(toConnectError(e));
+    }
+  })();
+  return { messages, done, abort: () => abort.abort(), end: () => end };
+}
+
+describe("watch handler and hub", () => {
+  test("regression: a start_revision beyond the current one sends nothing before it", async () => {
+    const t = await setup();
+    await t.store.create(createCmd());
+    const w = run(t.deps, { startRevision: 4n });
+    await sleep(20);
+    for (let i = 0; i < 4; i++) await t.store.create(createCmd());
+    await until("revision 5", () => w.messages.some((m) => m.events.some((e) => e.revision === 5)));
+    w.abort();
+    await w.done;
+    assert.deepEqual(w.messages.flatMap((m) => m.events.map((e) => e.revision)), [4, 5]);
+    assert.deepEqual(checkResumable([{ startRevision: 4, messages: w.messages }]), []);
+    await t.close();
+  });
+
+  test("regression: a bookmark never runs ahead of events the subscriber still has queued", async () => {
+    // The hub has read revisions 2..3 (lastRevision 3) but not yet handed them to this subscriber.
+    const sub = new Subscriber(1, 100, () => {});
+    const store = new MemoryStore(defaultOptions());
+    const deps = { store, hub: { subscribe: () => sub, lastRevision: 3 }, limits: DEFAULT_LIMITS, dispatchWaitMs: 0 } as unknown as ApiDeps;
+    const w = run(deps, { progressInterval: durationFromMs(100) });
+    await until("a bookmark", () => w.messages.some((m) => m.bookmark));
+    const record = (await store.create(createCmd())).record;
+    const ev = (revision: number): StoredEvent => ({ revision, type: EventType.UPDATED, key: record.key, time: Date.now(), record });
+    sub.push([ev(2), ev(3)]);
+    await until("the events", () => w.messages.some((m) => m.events.length > 0));
+    w.abort();
+    await w.done;
+    assert.deepEqual(checkBookmarkable(w.messages), []);
+    assert.equal(w.messages[0].revision, 1, "the bookmark says what was delivered, not what the hub has read");
+    await store.close();
+  });
+
+  test("regression: history trimmed past the hub ends subscribers with their resume revision instead of skipping", async () => {
+    const t = await setup(5);
+    const w = run(t.deps, { progressInterval: durationFromMs(100) });
+    await until("subscribed", () => t.hub.subscriberCount === 1);
+    const since = t.hub.lastRevision;
+    // 50 writes before the hub's reader runs again: the log keeps only the last 5 revisions.
+    await Promise.all(Array.from({ length: 50 }, () => t.store.create(createCmd())));
+    await Promise.race([w.done, sleep(2000)]);
+    w.abort();
+    await w.done;
+    assert.deepEqual(w.messages.flatMap((m) => m.events), [], "no event after the gap was delivered");
+    assert.equal(w.end()?.code, "ResourceExhausted");
+    assert.equal(w.end()?.metadata?.resume_revision, String(since + 1));
+    // Resuming there says plainly that the history is gone.
+    const again = run(t.deps, { startRevision: BigInt(since + 1) });
+    await again.done;
+    assert.equal(again.end()?.reason, "REVISION_COMPACTED");
+    await t.close();
+  });
+
+  test("a subscriber that keeps up is not ended by one batch larger than the buffer", async () => {
+    const t = await setup(10_000, 5);
+    const w = run(t.deps, {});
+    await until("subscribed", () => t.hub.subscriberCount === 1);
+    await Promise.all(Array.from({ length: 20 }, () => t.store.create(createCmd())));
+    await until("all 20", () => w.messages.flatMap((m) => m.events).length === 20);
+    assert.equal(w.end(), undefined);
+    w.abort();
+    await w.done;
+    await t.close();
+  });
+
+  test("a subscriber over its buffer is ended with RESOURCE_EXHAUSTED and the revision after what it received", async () => {
+    const sub = new Subscriber(0, 3, () => {});
+    const store = new MemoryStore(defaultOptions());
+    const record = (await store.create(createCmd())).record;
+    const ev = (revision: number): StoredEvent => ({ revision, type: EventType.UPDATED, key: record.key, time: Date.now(), record });
+    const deps = { store, hub: { subscribe: () => sub, lastRevision: 0 }, limits: DEFAULT_LIMITS, dispatchWaitMs: 0 } as unknown as ApiDeps;
+    const gen = watchSignatures(deps, create(WatchSignaturesRequestSchema, {}), new AbortController().signal);
+    sub.push([ev(1), ev(2)]);
+    const first = await gen.next();
+    assert.equal(Number(first.value?.revision), 2);
+    // The handler is now blocked delivering that message; the hub keeps pushing.
+    sub.push([ev(3)]);
+    sub.push([ev(4), ev(5)]);
+    sub.push([ev(6)]);
+    await assert.rejects(gen.next(), (e: unknown) => {
+      const end = endOf(toConnectError(e));
+      return end.code === "ResourceExhausted" && end.metadata?.resume_revision === "3";
+    });
+    await store.close();
+  });
+
+  test("client cancellation releases the subscriber; shutdown ends streams cleanly", async () => {
+    const t = await setup();
+    const ws = Array.from({ length: 4 }, () => run(t.deps, { progressInterval: durationFromMs(100) }));
+    await until("subscribed", () => t.hub.subscriberCount === 4);
+    ws[0].abort();
+    ws[1].abort();
+    await Promise.all([ws[0].done, ws[1].done]);
+    assert.equal(t.hub.subscriberCount, 2);
+    await t.store.create(createCmd());
+    await until("delivered", () => ws[2].messages.some((m) => m.events.length > 0) && ws[3].messages.some((m) => m.events.length > 0));
+    await t.hub.close();
+    await Promise.all([ws[2].done, ws[3].done]);
+    assert.deepEqual([ws[2].end()?.code, ws[3].end()?.code], ["OK", "OK"]);
+    assert.equal(t.hub.subscriberCount, 0);
+    await t.store.close();
+  });
+
+  test("send_initial: snapshot of matching signatures, then a bookmark, then live", async () => {
+    const t = await setup();
+    await t.store.create(createCmd("a"));
+    await t.store.create(createCmd("b"));
+    await until("the hub has read both", () => t.hub.lastRevision === 2);
+    const w = run(t.deps, { sendInitial: true, filter: { taskNames: ["a"] } });
+    await until("the bookmark", () => w.messages.some((m) => m.bookmark));
+    await t.store.create(createCmd("a"));
+    await until("live", () => w.messages.length >= 3);
+    w.abort();
+    await w.done;
+    assert.deepEqual(
+      w.messages.map((m) => [m.bookmark, m.events.map((e) => e.type)]),
+      [
+        [false, [EventType.INITIAL]],
+        [true, []],
+        [false, [EventType.CREATED]],
+      ],
+    );
+    assert.equal(w.messages[1].revision, 2);
+    await t.close();
+  });
+});
