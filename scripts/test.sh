@@ -41,7 +41,6 @@ summary() {
     echo "test.sh: interrupted"
   fi
 }
-trap summary EXIT
 
 stage_tools() {
   bash scripts/tools.sh
@@ -87,12 +86,26 @@ stage_go() {
   (cd clients/go && go vet ./... && go test -count=1 -v ./...)
 }
 
+LOG_DIR=$(mktemp -d)
+# One closing line over every test runner (node, pytest, go test), in the plain "N passed, N failed" form.
+count_tests() {
+  local passed=0 failed=0 n
+  n=$(grep -hE '^# pass [0-9]+$' "$LOG_DIR"/*.log 2>/dev/null | awk '{s+=$3} END {print s+0}'); passed=$((passed + n))
+  n=$(grep -hE '^# fail [0-9]+$' "$LOG_DIR"/*.log 2>/dev/null | awk '{s+=$3} END {print s+0}'); failed=$((failed + n))
+  n=$(grep -hoE '^=+ .*[0-9]+ passed' "$LOG_DIR"/python.log 2>/dev/null | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}'); passed=$((passed + n))
+  n=$(grep -hoE '^=+ .*[0-9]+ failed' "$LOG_DIR"/python.log 2>/dev/null | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}'); failed=$((failed + n))
+  n=$(grep -cE '^--- PASS' "$LOG_DIR"/go.log 2>/dev/null); passed=$((passed + ${n:-0}))
+  n=$(grep -cE '^--- FAIL' "$LOG_DIR"/go.log 2>/dev/null); failed=$((failed + ${n:-0}))
+  echo "tests: $passed passed, $failed failed"
+}
+trap 'summary; count_tests; rm -rf "$LOG_DIR"' EXIT
+
 for s in "${STAGES[@]}"; do
   echo
   echo "==================== stage: $s ===================="
   start=$SECONDS
-  "stage_$s"
-  rc=$?
+  "stage_$s" 2>&1 | tee "$LOG_DIR/$s.log"
+  rc=${PIPESTATUS[0]}
   SECONDS_TAKEN[$s]=$((SECONDS - start))
   if [ "$rc" -ne 0 ]; then
     RESULT[$s]="FAILED"
