@@ -102,6 +102,7 @@ export class MageflowClient implements AsyncDisposable {
   /** The generated Connect clients, for anything this class does not wrap. */
   readonly signatures: Client<typeof SignatureService>;
   readonly workers: Client<typeof WorkerService>;
+  private readonly watches = new Set<SignatureWatch>();
 
   constructor(private readonly open: OpenTransport) {
     this.signatures = createClient(SignatureService, open.transport);
@@ -253,7 +254,9 @@ export class MageflowClient implements AsyncDisposable {
 
   /** Signature events as an async iterator that resumes after disconnects. */
   watch(options: WatchOptions = {}): SignatureWatch {
-    return new SignatureWatch((req, callOptions) => this.signatures.watchSignatures(req, callOptions), options);
+    const watch = new SignatureWatch((req, callOptions) => this.signatures.watchSignatures(req, callOptions), options, () => this.watches.delete(watch));
+    this.watches.add(watch);
+    return watch;
   }
 
   /** Worker side: asks whether to run the user function for this run. */
@@ -274,8 +277,9 @@ export class MageflowClient implements AsyncDisposable {
     return { signature: r.signature!, dispatchedCallbacks: r.dispatchedCallbacks };
   }
 
-  /** Closes the connections; open watches end with an error. */
+  /** Ends open watches and closes the connections. */
   close(): void {
+    for (const watch of this.watches) watch.close();
     this.open.close();
   }
 

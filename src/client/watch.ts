@@ -56,9 +56,11 @@ export class SignatureWatch implements AsyncIterable<SignatureEvent>, AsyncDispo
   constructor(
     private readonly rpc: WatchRpc,
     private readonly options: WatchOptions = {},
+    onClose?: () => void,
   ) {
     options.signal?.addEventListener("abort", () => this.controller.abort(), { once: true });
     if (options.signal?.aborted) this.controller.abort();
+    if (onClose) this.controller.signal.addEventListener("abort", onClose, { once: true });
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<SignatureEvent> {
@@ -81,6 +83,14 @@ export class SignatureWatch implements AsyncIterable<SignatureEvent>, AsyncDispo
   }
 
   private async *events(): AsyncGenerator<SignatureEvent> {
+    try {
+      yield* this.resumingEvents();
+    } finally {
+      this.controller.abort();
+    }
+  }
+
+  private async *resumingEvents(): AsyncGenerator<SignatureEvent> {
     let failures = 0;
     while (!this.closed) {
       let error: MageflowError | undefined;

@@ -38,7 +38,11 @@ describe("watch", () => {
     assert.equal(next[0].type, EventType.STATUS_CHANGED);
     assert.equal(initial.revision, next[0].revision);
     await initial[Symbol.asyncDispose]();
+
+    const open = client.watch();
+    const pending = open[Symbol.asyncIterator]().next();
     client.close();
+    assert.deepEqual(await pending, { done: true, value: undefined }, "closing the client ends its watches");
   });
 
   it("throws REVISION_COMPACTED when the start revision left the history", async () => {
