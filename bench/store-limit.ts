@@ -26,8 +26,8 @@ export interface LimitConfig {
   url: string;
   prefix: string;
   listBase: number;
-  /** Fresh signatures prepared for the run phases. */
-  runPool: number;
+  /** Fresh signatures prepared before each run phase, per second of the phase (capped at 40000). */
+  runPoolPerS: number;
   phases: { op: LimitOp; concurrency: number }[];
   warmupS: number;
   durationS: number;
@@ -86,7 +86,7 @@ async function main() {
   const base = await pmap(Math.max(cfg.listBase, 64), 64, async () => (await store.create(createCommand())).record.key);
   const updKeys = base.slice(0, 64);
   const pairKeys = (await pmap(64, 64, async () => (await store.create(createCommand())).record.key));
-  const runPool = await pmap(cfg.runPool, 64, async () => (await store.create(createCommand())).record.key);
+  let runPool: string[] = [];
   const ranKeys: { key: string }[] = [];
   let runNext = 0;
   let ranNext = 0;
@@ -129,6 +129,11 @@ async function main() {
   };
 
   for (const ph of cfg.phases) {
+    if (ph.op === "run") {
+      const n = Math.min(40_000, Math.ceil(cfg.runPoolPerS * (cfg.warmupS + cfg.durationS)));
+      runPool = await pmap(n, 64, async () => (await store.create(createCommand())).record.key);
+      runNext = 0;
+    }
     const lat: number[] = [];
     let seqs = 0;
     let errors = 0;
