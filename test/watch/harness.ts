@@ -19,6 +19,14 @@ export function connectClient(baseUrl: string): SigClient {
   return createClient(SignatureService, createConnectTransport({ httpVersion: "2", baseUrl, useBinaryFormat: true }));
 }
 
+/** A client on its own connection with a small HTTP/2 receive window: when it stops reading, the server soon has to stop writing. */
+export function narrowClient(baseUrl: string): SigClient {
+  return createClient(
+    SignatureService,
+    createConnectTransport({ httpVersion: "2", baseUrl, useBinaryFormat: true, nodeOptions: { settings: { initialWindowSize: 8192 } } }),
+  );
+}
+
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export const toW = (e: SignatureEvent): WEvent => ({ revision: Number(e.revision), key: e.key, type: e.type, taskName: e.taskName, status: e.status });
