@@ -129,7 +129,8 @@ function tsxLineMapper(frames: Node["callFrame"][]): (path: string, line: number
   };
 }
 
-export function analyze(p: Profile, topN = 25): string {
+/** `skipS`: leave out the first seconds of the profile (server start-up and setup). */
+export function analyze(p: Profile, topN = 25, skipS = 0): string {
   const lineOf = tsxLineMapper(p.nodes.map((n) => n.callFrame));
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -160,8 +161,13 @@ export function analyze(p: Profile, topN = 25): string {
   const incl = new Map<string, number>();
   let total = 0;
   let idle = 0;
+  let clock = 0;
+  const counted = new Set<number>();
   for (let i = 0; i < p.samples.length; i++) {
     const dt = p.timeDeltas[i] ?? 0;
+    clock += dt;
+    if (clock < skipS * 1e6) continue;
+    counted.add(i);
     const n = byId.get(p.samples[i])!;
     if (n.callFrame.functionName === "(idle)") {
       idle += dt;
@@ -183,6 +189,7 @@ export function analyze(p: Profile, topN = 25): string {
   // For the heaviest self-time functions outside src/: which src/ function (nearest on the stack) they run for.
   const via = new Map<string, Map<string, number>>();
   for (let i = 0; i < p.samples.length; i++) {
+    if (!counted.has(i)) continue;
     const n = byId.get(p.samples[i])!;
     if (n.callFrame.functionName === "(idle)") continue;
     let owner = "(no src/ frame)";
@@ -219,7 +226,7 @@ export function analyze(p: Profile, topN = 25): string {
       .join("\n");
   const wall = (p.endTime - p.startTime) / 1e6;
   return [
-    `profile: ${wall.toFixed(1)} s wall, ${(total / 1e6).toFixed(2)} s on CPU (${((100 * total) / (total + idle)).toFixed(0)}% busy); shares below are of the CPU time`,
+    `profile: ${wall.toFixed(1)} s wall${skipS ? ` (first ${skipS.toFixed(1)} s left out)` : ""}, ${(total / 1e6).toFixed(2)} s on CPU (${((100 * total) / (total + idle)).toFixed(0)}% busy); shares below are of the CPU time`,
     `\nself time by package / file:\n${list(pkg, 15)}`,
     `\nself time by function:\n${list(self, topN)}`,
     `\ninclusive time of the service's own functions (src/):\n${list(incl, topN)}`,
@@ -231,7 +238,9 @@ async function main() {
   const dir = `${ROOT}bench/results/profiles/${new Date().toISOString().replace(/[:.]/g, "-")}-${store}-${scenario}`;
   mkdirSync(dir, { recursive: true });
   const redis = store === "redis" ? await startRedis() : undefined;
+  const launched = Date.now();
   const srv = await startService({ redisUrl: redis?.url, cpuProfDir: dir });
+  let loadFrom = 0;
   try {
     const addr = `127.0.0.1:${srv.grpcPort}`;
     const grpcBase = `http://${addr}`;
@@ -239,6 +248,7 @@ async function main() {
     const base = created.captured.map((r) => decode.createdKey(r[0]));
     const T = { warmupS: 0.3, durationS: seconds };
     const run = async (what: string) => {
+      if (what !== "run") loadFrom ||= (Date.now() - launched) / 1000;
       if (what === "get") return h2load({ base: grpcBase, paths: [PATH.get], protocol: "grpc", bodies: [body.get(base[0])] }, 64, T);
       if (what === "update") return h2load({ base: grpcBase, paths: [PATH.update], protocol: "grpc", bodies: base.slice(0, 64).map((k) => body.update(k)) }, 64, T);
       if (what === "suspend+resume")
@@ -246,12 +256,14 @@ async function main() {
       if (what === "create") return (await loadgen({ addr, concurrency: 64, sequences: [steps.create()], mode: "cycle", timing: T })).cell;
       if (what === "run") {
         const keys = (await loadgen({ addr, concurrency: 64, sequences: Array.from({ length: 6000 }, () => steps.create()), mode: "once", timing: { warmupS: 0, durationS: 60 }, capture: true })).captured.map((r) => decode.createdKey(r[0]));
+        loadFrom ||= (Date.now() - launched) / 1000;
         return (await loadgen({ addr, concurrency: 64, sequences: keys.map(steps.run), mode: "once", timing: T })).cell;
       }
       throw new Error(`unknown scenario ${what}`);
     };
     if (scenario === "watch") {
       const [cmd, args] = pinned("load", `${ROOT}bench/go-noop/bin/watchers`, ["-addr", addr, "-n", opt("watchers", "1000"), "-conns", "10", "-body", Buffer.from(body.watch(500)).toString("base64"), "-warmup", "500ms", "-duration", `${seconds * 1000}ms`]);
+      loadFrom = (Date.now() - launched) / 1000;
       const w = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
       let out = "";
       await new Promise<void>((resolve) =>
@@ -277,8 +289,8 @@ async function main() {
   const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
   if (!file) throw new Error(`no profile written in ${dir}`);
   console.log(`${dir}/${file}\n`);
-  console.log(analyze(JSON.parse(readFileSync(`${dir}/${file}`, "utf8")) as Profile, top));
+  console.log(analyze(JSON.parse(readFileSync(`${dir}/${file}`, "utf8")) as Profile, top, Math.max(0, loadFrom - 0.3)));
 }
 
-if (argv[0] === "--analyze") console.log(analyze(JSON.parse(readFileSync(argv[1], "utf8")) as Profile, top));
+if (argv[0] === "--analyze") console.log(analyze(JSON.parse(readFileSync(argv[1], "utf8")) as Profile, top, Number(opt("skip", "0"))));
 else if (import.meta.url === `file://${process.argv[1]}`) await main();
