@@ -54,6 +54,17 @@ export async function startHttpListener(config: Config, impls: Impls, health: He
     s.once("close", () => sessions.delete(s));
   });
   const h1 = http.createServer(handler);
+  const busy = new Set<net.Socket>();
+  const h1Sockets = new Set<net.Socket>();
+  let closing = false;
+  h1.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const socket = req.socket;
+    busy.add(socket);
+    res.once("close", () => {
+      busy.delete(socket);
+      if (closing) socket.destroy();
+    });
+  });
 
   let front: net.Server;
   if (config.tlsCert) {
@@ -69,6 +80,8 @@ export async function startHttpListener(config: Config, impls: Impls, health: He
           h2.emit("connection", replaySocket(socket, first));
         } else {
           socket.unshift(first);
+          h1Sockets.add(socket);
+          socket.once("close", () => h1Sockets.delete(socket));
           h1.emit("connection", socket);
           socket.resume();
         }
@@ -82,9 +95,10 @@ export async function startHttpListener(config: Config, impls: Impls, health: He
   return {
     port: (front.address() as net.AddressInfo).port,
     close: async (graceMs) => {
+      closing = true;
       front.close();
       h1.close();
-      h1.closeIdleConnections();
+      for (const s of h1Sockets) if (!busy.has(s)) s.destroy();
       for (const s of sessions) s.close();
       const deadline = Date.now() + graceMs;
       while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));

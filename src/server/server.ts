@@ -90,8 +90,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
     dispatcher,
     async close(graceMs = 5000) {
       health.stop();
-      await namespaces.stop();
-      await Promise.all([grpcListener.close(graceMs), httpListener.close(graceMs)]);
+      await Promise.all([namespaces.stop(), grpcListener.close(graceMs), httpListener.close(graceMs)]);
       await dispatcher.close();
       await namespaces.closeStores();
     },

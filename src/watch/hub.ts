@@ -39,7 +39,8 @@ export class WatchHub {
 
   subscribe(): Subscriber {
     const s = new Subscriber(this.revision, this.bufferLimit, () => this.subscribers.delete(s));
-    this.subscribers.add(s);
+    if (this.running) this.subscribers.add(s);
+    else s.end();
     return s;
   }
 
