@@ -39,3 +39,32 @@ describe("the README tour works as written", () => {
     }
   });
 });
+
+describe("the README command-line tour works as written", () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close(1000));
+
+  const block = readFileSync("README.md", "utf8").split("The same with the `mageflow` command line")[1].split("```sh")[1].split("```")[0];
+  const commands = block.split("\n").map((l) => l.trim()).filter((l) => l.startsWith("npx mageflow"));
+
+  it("runs every command against the server and sees the signature change", async () => {
+    assert.ok(commands.length >= 5);
+    const env = { ...process.env, MAGEFLOW_SERVER: `http://127.0.0.1:${server.httpPort}` };
+    let key = "";
+    let output = "";
+    for (const cmd of commands) {
+      const local = cmd.replaceAll("<key>", key);
+      const isWatch = cmd.includes(" watch");
+      const { stdout } = await sh("bash", ["-c", isWatch ? `timeout 5 ${local} || true` : local], { env, timeout: 60_000 });
+      key ||= /TaskSignature:[0-9a-f-]{36}/.exec(stdout)?.[0] ?? "";
+      assert.ok(key, `${cmd} printed a key`);
+      output += stdout;
+    }
+    const watched = output.split("\n").filter((l) => l.includes(key));
+    assert.ok(watched.some((l) => l.includes("CREATED")), output);
+    assert.ok(watched.some((l) => l.includes("SUSPENDED")), output);
+  });
+});
