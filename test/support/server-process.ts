@@ -14,6 +14,8 @@ export interface ServerProcess {
   pid: number;
   /** Everything it wrote to stderr so far (for failure messages). */
   stderr(): string;
+  /** Whether the process is up (false after kill/stop, or if it exited by itself). */
+  running(): boolean;
   /** SIGKILL (a crash); resolves once it has exited. */
   kill(): Promise<void>;
   /** SIGTERM (graceful shutdown); resolves with the exit code (SIGKILL after `graceMs`). */
@@ -84,6 +86,7 @@ export async function startServerProcess(flags: Record<string, string> = {}, o: 
       return proc?.pid ?? 0;
     },
     stderr: () => stderr,
+    running: () => !!proc && proc.exitCode === null && proc.signalCode === null,
     async kill() {
       const p = proc;
       if (!p) return;

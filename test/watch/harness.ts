@@ -165,7 +165,7 @@ export class ResumingWatcher {
         this.sessions.push(w.session);
         await w.done;
         next = Math.max(next - 1, lastProgress(w.session)) + 1;
-        if (!this.stopped && w.session.messages.length === 0) await sleep(50);
+        if (!this.stopped && w.session.messages.length === 0) await sleep(100);
       }
     })();
     return this;
@@ -213,8 +213,9 @@ export type Rng = ReturnType<typeof rng>;
  * One random mutation through the API. Creates signatures (some with callbacks), updates,
  * suspends/resumes, locks/unlocks, removes (several events in one revision) and deletes.
  * Errors (server down, illegal transition) are swallowed: the store's log is the truth.
+ * Returns "OK" or the gRPC code name of the error.
  */
-export async function randomOp(client: SigClient, r: Rng, keys: string[], taskNames: readonly string[], timeoutMs = 2000) {
+export async function randomOp(client: SigClient, r: Rng, keys: string[], taskNames: readonly string[], timeoutMs = 2000): Promise<string> {
   const opts = { timeoutMs };
   const key = keys.length > 0 ? r.pick(keys) : undefined;
   const roll = r.int(100);
@@ -241,9 +242,9 @@ export async function randomOp(client: SigClient, r: Rng, keys: string[], taskNa
       await client.deleteSignature({ key }, opts);
       keys.splice(keys.indexOf(key), 1);
     }
-    return true;
-  } catch {
-    return false;
+    return "OK";
+  } catch (e) {
+    return Code[ConnectError.from(e).code];
   }
 }
 

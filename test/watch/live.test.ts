@@ -316,7 +316,8 @@ for (const kind of ["memory", "redis"] as const) {
       const writers = Array.from({ length: 6 }, async (_, i) => {
         const r = rng(100 + i);
         const keys: string[] = [];
-        for (let n = 0; n < 60; n++) await randomOp(connectClient(l.baseUrl), r, keys, ["c-a", "c-b"]);
+        const client = connectClient(l.baseUrl);
+        for (let n = 0; n < 60; n++) await randomOp(client, r, keys, ["c-a", "c-b"]);
       });
       await Promise.all(writers);
       const end = await l.revision();
