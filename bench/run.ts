@@ -36,18 +36,18 @@ const skip = new Set(opt("skip")?.split(",") ?? []);
 const on = (s: Section) => (!only || only.includes(s)) && !skip.has(s);
 
 const CONCS = opt("concurrency")?.split(",").map(Number) ?? (QUICK ? [64] : [1, 16, 64]);
-const T: Timing = QUICK ? { warmupS: 0.3, durationS: 0.6 } : { warmupS: 0.4, durationS: 1.2 };
+const T: Timing = QUICK ? { warmupS: 0.3, durationS: 0.6 } : { warmupS: 0.4, durationS: 1.0 };
 /** Untimed load right after a Node server starts, so the first cell does not measure the JIT. */
 const SERVER_WARMUP: Timing = { warmupS: 0, durationS: QUICK ? 0.5 : 1 };
 const RETRIES = Number(opt("retries") ?? (QUICK ? 0 : 1));
 const FOREIGN_MAX = 0.3;
 /** No retries after this many seconds, so that a busy machine cannot stretch the run past its budget. */
-const RETRY_UNTIL_S = 170;
+const RETRY_UNTIL_S = 140;
 const BASE = QUICK ? 300 : 1000; // signatures in the store before get/list/update/suspend+resume
 const CALLS_N = QUICK ? 50 : 300; // RPCs per operation for the Redis call count
 const WATCHERS = opt("watchers")?.split(",").map(Number) ?? (QUICK ? [1000] : [1, 100, 1000]);
 const WATCH_RATE = 500;
-const WATCH_T = QUICK ? { warmupS: 0.5, durationS: 1.5 } : { warmupS: 1, durationS: 4 };
+const WATCH_T = QUICK ? { warmupS: 0.5, durationS: 1.5 } : { warmupS: 0.7, durationS: 3 };
 
 // ---------------------------------------------------------------- result model
 
@@ -647,19 +647,38 @@ async function versions() {
   };
 }
 
+/** A failing section is reported and the run goes on with the next one. */
+async function section(name: string, fn: () => Promise<void>) {
+  try {
+    await fn();
+  } catch (e) {
+    notes.push(`section ${name} failed: ${(e as Error).message.slice(0, 600)}`);
+    log(`ERROR in ${name}: ${(e as Error).message}`);
+  }
+}
+
+async function revision() {
+  const commit = await run("git", ["rev-parse", "HEAD"]).then((x) => x.trim(), () => process.env.BENCH_COMMIT ?? "unknown");
+  const dirty = await run("git", ["status", "--porcelain", "src", "gen", "proto"]).then((x) => x.trim().split("\n").filter(Boolean).length, () => 0);
+  return { commit, uncommittedSrcFiles: dirty };
+}
+
 async function main() {
   const date = new Date();
   log(`mode ${QUICK ? "quick" : "full"}, concurrency ${CONCS.join("/")}, ${T.warmupS}s warm-up + ${T.durationS}s per cell`);
   await run("go", ["build", "-o", `${ROOT}bench/go-noop/bin/`, "./cmd/..."], { cwd: `${ROOT}bench/go-noop` });
+  const source = await revision();
   const loadBefore = os.loadavg().map((x) => round(x, 2));
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: round(os.totalmem() / 2 ** 30, 1), kernel: os.release(), ...(await versions()) };
 
-  if (on("baselines")) await baselines();
+  if (on("baselines")) await section("baselines", baselines);
   if (on("memory") || on("connect")) {
-    await withService("memory", undefined, async (ctx) => {
-      ctx.base = await createMany(ctx.addr, BASE);
-      await serviceOps(ctx, on("connect"));
-    });
+    await section("memory", () =>
+      withService("memory", undefined, async (ctx) => {
+        ctx.base = await createMany(ctx.addr, BASE);
+        await serviceOps(ctx, on("connect"));
+      }),
+    );
   }
   let calls: Awaited<ReturnType<typeof redisCalls>> | undefined;
   let watch: WatchRow[] | undefined;
@@ -667,25 +686,28 @@ async function main() {
     const redis = await startRedis();
     try {
       if (on("redis") || on("calls")) {
-        await withService(
-          "redis",
-          redis.url,
-          async (ctx) => {
-            ctx.base = await createMany(ctx.addr, BASE);
-            if (on("redis")) await serviceOps(ctx, false);
-            if (on("calls")) calls = await redisCalls(ctx, redis.url);
-          },
-          redis.pid,
+        await section("redis", () =>
+          withService(
+            "redis",
+            redis.url,
+            async (ctx) => {
+              ctx.base = await createMany(ctx.addr, BASE);
+              if (on("redis")) await serviceOps(ctx, false);
+              if (on("calls")) calls = await redisCalls(ctx, redis.url);
+            },
+            redis.pid,
+          ),
         );
       }
-      if (on("limit")) await storeLimit(redis.url, redis.pid);
+      if (on("limit")) await section("limit", () => storeLimit(redis.url, redis.pid));
       if (on("watch")) {
-        await new Redis(redis.url).flushall().catch(() => undefined);
-        watch = await watchFanout(redis.url, redis.pid);
+        await section("watch", async () => {
+          const r = new Redis(redis.url);
+          await r.flushall();
+          r.disconnect();
+          watch = await watchFanout(redis.url, redis.pid);
+        });
       }
-    } catch (e) {
-      notes.push(`Redis sections stopped: ${(e as Error).message.slice(0, 500)}`);
-      log(`ERROR ${(e as Error).message}`);
     } finally {
       await redis.stop();
     }
@@ -695,13 +717,13 @@ async function main() {
   const tgt = targets(calls?.ops, watch);
   const elapsedS = round((Date.now() - started) / 1000, 1);
   const loadAfter = os.loadavg().map((x) => round(x, 2));
-  const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, targets: tgt, notes };
+  const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, source, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, targets: tgt, notes };
   mkdirSync(`${ROOT}bench/results`, { recursive: true });
   const file = `${ROOT}bench/results/${date.toISOString().replace(/[:.]/g, "-")}.json`;
   writeFileSync(file, JSON.stringify(result, null, 2));
 
   const out: string[] = [];
-  out.push(`\nmageflow bench — ${date.toISOString()} — ${machine.cpus} cores (${machine.cpuModel}), ${machine.node}, ${QUICK ? "quick" : "full"} run, ${elapsedS} s, load average ${loadBefore[0]} before / ${loadAfter[0]} after`);
+  out.push(`\nmageflow bench — ${date.toISOString()} — ${machine.cpus} cores (${machine.cpuModel}), ${machine.node}, ${QUICK ? "quick" : "full"} run, ${elapsedS} s, load average ${loadBefore[0]} before / ${loadAfter[0]} after, source ${source.commit.slice(0, 12)}${source.uncommittedSrcFiles ? ` + ${source.uncommittedSrcFiles} uncommitted files in src/gen/proto` : ""}`);
   out.push(
     "cpu columns: cores busy during the cell. srv: the server process (pinned to core 0; for the store limit, the ioredis client process, marked c); foreign: anything else on core 0 (other work on the machine); redis: redis-server; all: the whole machine.\n" +
       "calls/core: calls per second of server CPU. ÷X: calls/s over the X no-op's calls/s with the same load generator and concurrency (÷store and ÷memory: operations/s); ÷js/core, ÷go/core: the same per server CPU second.\n",
