@@ -1,6 +1,6 @@
 import { DispatchState } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import type { JsonObject, JsonValue } from "../core/json.js";
-import type { Status } from "../core/status.js";
+import { Status } from "../core/status.js";
 
 export { DispatchState };
 
@@ -89,6 +89,36 @@ export const F = {
 } as const;
 
 export type FlatRecord = Record<string, string>;
+
+/** The flat layout of a new signature, as both stores write it on create. */
+export function newFlatRecord(c: {
+  key: string;
+  taskName: string;
+  kwargs: JsonObject;
+  creationTime: number;
+  successCallbacks: string[];
+  errorCallbacks: string[];
+  status: Status;
+  returnFieldName: string;
+  inputSchema?: JsonObject;
+  metadata: Record<string, string>;
+}): FlatRecord {
+  return {
+    [F.key]: c.key,
+    [F.taskName]: c.taskName,
+    [F.kwargs]: JSON.stringify(c.kwargs),
+    [F.creationTime]: String(c.creationTime),
+    [F.successCallbacks]: JSON.stringify(c.successCallbacks),
+    [F.errorCallbacks]: JSON.stringify(c.errorCallbacks),
+    [F.status]: String(c.status),
+    [F.lastStatus]: String(Status.UNSPECIFIED),
+    [F.returnFieldName]: c.returnFieldName,
+    [F.inputSchema]: c.inputSchema ? JSON.stringify(c.inputSchema) : "",
+    [F.containerKey]: "",
+    [F.metadata]: JSON.stringify(c.metadata),
+    [F.removed]: "0",
+  };
+}
 
 const json = <T>(s: string | undefined): T | undefined => (s ? (JSON.parse(s) as T) : undefined);
 const int = (s: string | undefined) => (s ? Number(s) : 0);

@@ -3,10 +3,11 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { EventType } from "../../gen/ts/mageflow/v1/event_pb.js";
-import { Status, TRANSITIONS } from "../../src/core/status.js";
+import { TRANSITIONS } from "../../src/core/status.js";
 import type { StoredEvent, Store } from "../../src/store/store.js";
 import { redisSkipReason } from "../support/redis-server.js";
 import { backends } from "./backends.js";
+import { createCmd } from "../support/commands.js";
 
 const { CREATED, UPDATED, STATUS_CHANGED, RUN_QUEUED, DISPATCHED, REMOVED, DELETED, LOCKED } = EventType;
 
@@ -23,18 +24,7 @@ for (const b of backends()) {
 
     const create = async (o: { succ?: string[]; err?: string[] } = {}, s: Store = store) => {
       const key = `TaskSignature:${randomUUID()}`;
-      await s.create({
-        key,
-        taskName: "events",
-        kwargs: {},
-        creationTime: Date.now(),
-        successCallbacks: o.succ ?? [],
-        errorCallbacks: o.err ?? [],
-        status: Status.PENDING,
-        returnFieldName: "mageflow_results",
-        metadata: {},
-        requestId: "",
-      });
+      await s.create(createCmd({ key, taskName: "events", successCallbacks: o.succ ?? [], errorCallbacks: o.err ?? [] }));
       return key;
     };
 

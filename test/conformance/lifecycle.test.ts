@@ -8,6 +8,7 @@ import { DispatchState } from "../../src/store/record.js";
 import type { Store } from "../../src/store/store.js";
 import { redisSkipReason } from "../support/redis-server.js";
 import { backends } from "./backends.js";
+import { createCmd } from "../support/commands.js";
 
 type Start = Status | "removed";
 const { PENDING, ACTIVE, DONE, FAILED, SUSPENDED, INTERRUPTED, CANCELED } = Status;
@@ -60,18 +61,7 @@ const startName = (s: Start) => (s === "removed" ? "removed" : statusName(s));
 /** Brings a new, dispatched signature to `start` through the store API; returns its key. */
 async function reach(store: Store, start: Start): Promise<string> {
   const key = `TaskSignature:${randomUUID()}`;
-  await store.create({
-    key,
-    taskName: "lifecycle",
-    kwargs: {},
-    creationTime: Date.now(),
-    successCallbacks: [],
-    errorCallbacks: [],
-    status: PENDING,
-    returnFieldName: "mageflow_results",
-    metadata: {},
-    requestId: "",
-  });
+  await store.create(createCmd({ key, taskName: "lifecycle" }));
   if (start === "removed") {
     await store.remove(key, true, true, {});
     return key;
@@ -156,18 +146,7 @@ for (const b of backends()) {
     it("cancel retires both callback trees below the signature in one revision", async () => {
       const mk = async (o: { succ?: string[]; err?: string[] } = {}) => {
         const key = `TaskSignature:${randomUUID()}`;
-        await store.create({
-          key,
-          taskName: "lifecycle",
-          kwargs: {},
-          creationTime: Date.now(),
-          successCallbacks: o.succ ?? [],
-          errorCallbacks: o.err ?? [],
-          status: PENDING,
-          returnFieldName: "r",
-          metadata: {},
-          requestId: "",
-        });
+        await store.create(createCmd({ key, taskName: "lifecycle", successCallbacks: o.succ ?? [], errorCallbacks: o.err ?? [], returnFieldName: "r" }));
         return key;
       };
       const grandchild = await mk();

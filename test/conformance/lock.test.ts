@@ -8,6 +8,7 @@ import { Status, TRANSITIONS } from "../../src/core/status.js";
 import type { Store } from "../../src/store/store.js";
 import { redisSkipReason } from "../support/redis-server.js";
 import { backends } from "./backends.js";
+import { createCmd } from "../support/commands.js";
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
@@ -31,18 +32,7 @@ for (const b of backends()) {
 
     const create = async () => {
       const key = `TaskSignature:${randomUUID()}`;
-      await store.create({
-        key,
-        taskName: "locks",
-        kwargs: {},
-        creationTime: Date.now(),
-        successCallbacks: [],
-        errorCallbacks: [],
-        status: Status.PENDING,
-        returnFieldName: "mageflow_results",
-        metadata: {},
-        requestId: "",
-      });
+      await store.create(createCmd({ key, taskName: "locks" }));
       return key;
     };
     const lock = (key: string, ttlMs: number, renewLockId = "", owner = "alice") =>

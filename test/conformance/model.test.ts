@@ -8,6 +8,7 @@ import { DispatchState } from "../../src/store/record.js";
 import type { StoredEvent, Store } from "../../src/store/store.js";
 import { redisSkipReason } from "../support/redis-server.js";
 import { backends } from "./backends.js";
+import { createCmd } from "../support/commands.js";
 
 /*
  * Several clients run random operations concurrently against one store. Afterwards the event log
@@ -402,18 +403,7 @@ for (const b of backends()) {
           const tag = `m${run++}`;
           try {
             for (const k of ["B", "C", "A", "D"] as Key[]) {
-              await store.create({
-                key: sigKey(k, tag),
-                taskName: "model",
-                kwargs: {},
-                creationTime: Date.now(),
-                successCallbacks: GRAPH[k].succ.map((c) => sigKey(c, tag)),
-                errorCallbacks: GRAPH[k].err.map((c) => sigKey(c, tag)),
-                status: PENDING,
-                returnFieldName: "mageflow_results",
-                metadata: {},
-                requestId: "",
-              });
+              await store.create(createCmd({ key: sigKey(k, tag), taskName: "model", successCallbacks: GRAPH[k].succ.map((c) => sigKey(c, tag)), errorCallbacks: GRAPH[k].err.map((c) => sigKey(c, tag)) }));
             }
             const first = await store.currentRevision();
             const executed: Executed[] = [];

@@ -6,6 +6,7 @@ import { Status, TRANSITIONS } from "../../src/core/status.js";
 import type { OutboxEntry } from "../../src/store/store.js";
 import { redisSkipReason } from "../support/redis-server.js";
 import { backends } from "./backends.js";
+import { createCmd } from "../support/commands.js";
 
 /** Entries without their ids, for comparison. */
 const drafts = (entries: OutboxEntry[]) => entries.map(({ id: _id, ...rest }) => rest);
@@ -19,18 +20,7 @@ for (const b of backends()) {
       const store = await b.open();
       const create = async (o: { succ?: string[]; status?: Status } = {}) => {
         const key = `TaskSignature:${randomUUID()}`;
-        await store.create({
-          key,
-          taskName: "outbox",
-          kwargs: {},
-          creationTime: Date.now(),
-          successCallbacks: o.succ ?? [],
-          errorCallbacks: [],
-          status: o.status ?? Status.PENDING,
-          returnFieldName: "mageflow_results",
-          metadata: {},
-          requestId: "",
-        });
+        await store.create(createCmd({ key, taskName: "outbox", successCallbacks: o.succ ?? [], status: o.status ?? Status.PENDING }));
         return key;
       };
       const run = (key: string) => store.run({ key, input: {}, metadata: {}, requestId: "", guard: {} });

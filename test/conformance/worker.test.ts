@@ -8,6 +8,7 @@ import { DispatchState } from "../../src/store/record.js";
 import type { Store } from "../../src/store/store.js";
 import { redisSkipReason } from "../support/redis-server.js";
 import { backends } from "./backends.js";
+import { createCmd } from "../support/commands.js";
 
 const ERR = { message: "boom", type: "ValueError", attempt: 3 };
 
@@ -31,18 +32,7 @@ for (const b of backends()) {
 
     const create = async (o: { succ?: string[]; err?: string[]; status?: Status; rfn?: string } = {}) => {
       const key = `TaskSignature:${randomUUID()}`;
-      await store.create({
-        key,
-        taskName: "worker",
-        kwargs: {},
-        creationTime: Date.now(),
-        successCallbacks: o.succ ?? [],
-        errorCallbacks: o.err ?? [],
-        status: o.status ?? Status.PENDING,
-        returnFieldName: o.rfn ?? "mageflow_results",
-        metadata: {},
-        requestId: "",
-      });
+      await store.create(createCmd({ key, taskName: "worker", successCallbacks: o.succ ?? [], errorCallbacks: o.err ?? [], status: o.status ?? Status.PENDING, returnFieldName: o.rfn ?? "mageflow_results" }));
       return key;
     };
     /** Run + dispatched as `run-<key>` + started: ACTIVE. */

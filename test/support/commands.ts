@@ -6,7 +6,7 @@ import type { CreateCommand } from "../../src/store/store.js";
 export const createCmd = (o: Partial<CreateCommand> = {}): CreateCommand => ({
   key: newSignatureKey(),
   taskName: "process-order",
-  kwargs: { priority: "high" },
+  kwargs: {},
   creationTime: Date.now(),
   successCallbacks: [],
   errorCallbacks: [],

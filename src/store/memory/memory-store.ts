@@ -3,7 +3,7 @@ import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
 import { aborted, failedPrecondition, notFound, ServiceError } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import { isTerminal, refusalReason, Status, statusName, type TransitionRule } from "../../core/status.js";
-import { decodeRecord, DispatchState, F, type FlatRecord } from "../record.js";
+import { decodeRecord, DispatchState, F, newFlatRecord, type FlatRecord } from "../record.js";
 import type * as S from "../store.js";
 import { MemoryEventLog } from "./memory-events.js";
 import { MemoryOutbox } from "./memory-outbox.js";
@@ -81,21 +81,7 @@ export class MemoryStore implements S.Store {
         missing: missing.join(","),
       });
     }
-    const h: FlatRecord = {
-      [F.key]: c.key,
-      [F.taskName]: c.taskName,
-      [F.kwargs]: str(c.kwargs),
-      [F.creationTime]: String(c.creationTime),
-      [F.successCallbacks]: str(c.successCallbacks),
-      [F.errorCallbacks]: str(c.errorCallbacks),
-      [F.status]: String(c.status),
-      [F.lastStatus]: String(Status.UNSPECIFIED),
-      [F.returnFieldName]: c.returnFieldName,
-      [F.inputSchema]: c.inputSchema ? str(c.inputSchema) : "",
-      [F.containerKey]: "",
-      [F.metadata]: str(c.metadata),
-      [F.removed]: "0",
-    };
+    const h = newFlatRecord(c);
     this.sigs.set(c.key, h);
     const tx = this.tx();
     tx.touch(h, EventType.CREATED);

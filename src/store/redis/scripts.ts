@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { JsonObject, JsonValue } from "../../core/json.js";
-import { Status, type TransitionRule } from "../../core/status.js";
-import { F, type FlatRecord } from "../record.js";
+import type { TransitionRule } from "../../core/status.js";
+import { F, newFlatRecord, type FlatRecord } from "../record.js";
 import type { CreateCommand, Guard, ListQuery, LockCommand, RunCommand, StoreOptions, TaskErrorInput, UpdateCommand } from "../store.js";
 import type { Keys } from "./keys.js";
 import { loadLuaCommands } from "./lua-source.js";
@@ -47,20 +47,7 @@ export class Scripts {
   }
 
   async create(c: CreateCommand): Promise<FlatResult> {
-    const record: FlatRecord = {
-      [F.taskName]: c.taskName,
-      [F.kwargs]: str(c.kwargs),
-      [F.creationTime]: String(c.creationTime),
-      [F.successCallbacks]: str(c.successCallbacks),
-      [F.errorCallbacks]: str(c.errorCallbacks),
-      [F.status]: String(c.status),
-      [F.lastStatus]: String(Status.UNSPECIFIED),
-      [F.returnFieldName]: c.returnFieldName,
-      [F.inputSchema]: c.inputSchema ? str(c.inputSchema) : "",
-      [F.containerKey]: "",
-      [F.metadata]: str(c.metadata),
-      [F.removed]: "0",
-    };
+    const record = newFlatRecord(c);
     const args = [c.requestId, this.opts.requestIdTtlMs, str([...c.successCallbacks, ...c.errorCallbacks])];
     return flatResult(await this.mutate("create", c.key, [...args, ...Object.entries(record).flat()]));
   }
