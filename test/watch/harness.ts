@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import type { SignatureEvent } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
@@ -17,6 +17,11 @@ export type SigClient = Client<typeof SignatureService>;
 
 export function connectClient(baseUrl: string): SigClient {
   return createClient(SignatureService, createConnectTransport({ httpVersion: "2", baseUrl, useBinaryFormat: true }));
+}
+
+/** The same generated client over the gRPC protocol, to the grpc-js listener (`http://127.0.0.1:<grpc port>`). */
+export function grpcClient(baseUrl: string): SigClient {
+  return createClient(SignatureService, createGrpcTransport({ baseUrl }));
 }
 
 /** A client on its own connection with a small HTTP/2 receive window: when it stops reading, the server soon has to stop writing. */

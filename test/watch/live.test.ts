@@ -5,14 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import type { SettingName } from "../../src/config.js";
 import type { RunningServer } from "../../src/server/server.js";
 import { redisSkipReason, startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { startTestServer } from "../support/server.js";
 import { assertWatchHistory, checkBookmarkable, checkSnapshotThenLive, INITIAL, lastProgress, type WEvent } from "../support/watch-validator.js";
-import { connectClient, createPair, narrowClient, randomOp, readLog, recordWatch, rng, sleep, until, type SigClient } from "./harness.js";
+import { connectClient, createPair, grpcClient, narrowClient, randomOp, readLog, recordWatch, rng, sleep, until, type SigClient } from "./harness.js";
 
 const CREATED = 2;
 const UPDATED = 3;
@@ -20,7 +20,10 @@ const REMOVED = 9;
 
 interface Live {
   server: RunningServer;
+  /** Watches go through the Connect port (Connect protocol, HTTP/2). */
   client: SigClient;
+  /** Writes go through the gRPC port (the generated client over the gRPC protocol). */
+  writer: SigClient;
   baseUrl: string;
   log(): Promise<WEvent[]>;
   revision(): Promise<number>;
@@ -36,8 +39,10 @@ for (const kind of ["memory", "redis"] as const) {
     before(async () => {
       if (kind === "redis") redis = await startRedisServer();
     });
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((l) => l.close()));
+    });
     after(async () => {
-      await Promise.all(open.map((l) => l.close()));
       await redis?.stop();
     });
 
@@ -48,6 +53,7 @@ for (const kind of ["memory", "redis"] as const) {
       const l: Live = {
         server,
         client: connectClient(baseUrl),
+        writer: grpcClient(`http://127.0.0.1:${server.grpcPort}`),
         baseUrl,
         log: () => readLog(server.store),
         revision: () => server.store.currentRevision(),
@@ -63,14 +69,14 @@ for (const kind of ["memory", "redis"] as const) {
 
     test("start_revision replays the retained history, then goes live without a gap", async () => {
       const l = await live();
-      const pair = await createPair(l.client);
-      for (let i = 0; i < 5; i++) await l.client.createSignature({ taskName: "replay", kwargs: { i } });
-      await l.client.removeSignature({ key: pair.parent, withSuccess: true }); // two events, one revision
+      const pair = await createPair(l.writer);
+      for (let i = 0; i < 5; i++) await l.writer.createSignature({ taskName: "replay", kwargs: { i } });
+      await l.writer.removeSignature({ key: pair.parent, withSuccess: true }); // two events, one revision
       const before = await l.revision();
       const w = recordWatch(l.client, { startRevision: 2 });
       await w.reached(before);
-      for (let i = 0; i < 5; i++) await l.client.updateSignature({ key: pair.callback, kwargs: { i } }).catch(() => l.client.createSignature({ taskName: "live", kwargs: { i } }));
-      for (let i = 0; i < 5; i++) await l.client.createSignature({ taskName: "live", kwargs: { i } });
+      for (let i = 0; i < 5; i++) await l.writer.updateSignature({ key: pair.callback, kwargs: { i } }).catch(() => l.writer.createSignature({ taskName: "live", kwargs: { i } }));
+      for (let i = 0; i < 5; i++) await l.writer.createSignature({ taskName: "live", kwargs: { i } });
       const end = await l.revision();
       await w.reached(end);
       w.cancel();
@@ -86,11 +92,11 @@ for (const kind of ["memory", "redis"] as const) {
 
     test("a start_revision in the future delivers nothing before it", async () => {
       const l = await live();
-      await l.client.createSignature({ taskName: "f", kwargs: {} });
+      await l.writer.createSignature({ taskName: "f", kwargs: {} });
       const now = await l.revision();
       const w = recordWatch(l.client, { startRevision: now + 3 });
       await sleep(100);
-      for (let i = 0; i < 5; i++) await l.client.createSignature({ taskName: "f", kwargs: { i } });
+      for (let i = 0; i < 5; i++) await l.writer.createSignature({ taskName: "f", kwargs: { i } });
       await w.reached(now + 5);
       w.cancel();
       await w.done;
@@ -101,11 +107,11 @@ for (const kind of ["memory", "redis"] as const) {
     test("send_initial: snapshot, bookmark, then live changes with no gap and no duplicate", async () => {
       const l = await live();
       const keys: string[] = [];
-      for (let i = 0; i < 30; i++) keys.push((await l.client.createSignature({ taskName: "snap", kwargs: { i } })).signature!.key);
+      for (let i = 0; i < 30; i++) keys.push((await l.writer.createSignature({ taskName: "snap", kwargs: { i } })).signature!.key);
       const r = rng(7);
       let writing = true;
       const writer = (async () => {
-        while (writing) await randomOp(l.client, r, keys, ["snap"]);
+        while (writing) await randomOp(l.writer, r, keys, ["snap"]);
       })();
       await sleep(50);
       const watches = [recordWatch(l.client, { sendInitial: true }), recordWatch(l.client, { sendInitial: true, filter: { statuses: [Status.PENDING] } })];
@@ -131,7 +137,7 @@ for (const kind of ["memory", "redis"] as const) {
 
     test("bookmarks while idle, at the requested progress_interval, carrying the store revision", async () => {
       const l = await live();
-      await l.client.createSignature({ taskName: "idle", kwargs: {} });
+      await l.writer.createSignature({ taskName: "idle", kwargs: {} });
       const rev = await l.revision();
       const w = recordWatch(l.client, { progressMs: 200 });
       await sleep(1150);
@@ -147,19 +153,19 @@ for (const kind of ["memory", "redis"] as const) {
 
     test("filters on keys, task names and statuses; bookmarks still carry global revisions", async () => {
       const l = await live();
-      const a = (await l.client.createSignature({ taskName: "alpha", kwargs: {} })).signature!.key;
-      const b = (await l.client.createSignature({ taskName: "beta", kwargs: {} })).signature!.key;
+      const a = (await l.writer.createSignature({ taskName: "alpha", kwargs: {} })).signature!.key;
+      const b = (await l.writer.createSignature({ taskName: "beta", kwargs: {} })).signature!.key;
       const start = (await l.revision()) + 1;
       const byKey = recordWatch(l.client, { startRevision: start, filter: { keys: [a] }, progressMs: 150 });
       const byTask = recordWatch(l.client, { startRevision: start, filter: { taskNames: ["beta"] }, progressMs: 150 });
       const byStatus = recordWatch(l.client, { startRevision: start, filter: { statuses: [Status.SUSPENDED] }, progressMs: 150 });
       const both = recordWatch(l.client, { startRevision: start, filter: { taskNames: ["alpha", "beta"], statuses: [Status.PENDING] }, progressMs: 150 });
-      await l.client.updateSignature({ key: a, kwargs: { x: 1 } });
-      await l.client.suspendSignature({ key: b });
-      await l.client.resumeSignature({ key: b });
-      await l.client.suspendSignature({ key: a });
-      await l.client.createSignature({ taskName: "gamma", kwargs: {} });
-      for (let i = 0; i < 3; i++) await l.client.createSignature({ taskName: "other", kwargs: { i } });
+      await l.writer.updateSignature({ key: a, kwargs: { x: 1 } });
+      await l.writer.suspendSignature({ key: b });
+      await l.writer.resumeSignature({ key: b });
+      await l.writer.suspendSignature({ key: a });
+      await l.writer.createSignature({ taskName: "gamma", kwargs: {} });
+      for (let i = 0; i < 3; i++) await l.writer.createSignature({ taskName: "other", kwargs: { i } });
       const end = await l.revision();
       const ws = [byKey, byTask, byStatus, both];
       // Nothing after `a`'s suspension matches byKey: only a bookmark can tell it about `end`.
@@ -187,7 +193,7 @@ for (const kind of ["memory", "redis"] as const) {
 
     test("a start revision before the retained history fails with REVISION_COMPACTED and oldest_revision", async () => {
       const l = await live({ historyMax: "10" });
-      for (let i = 0; i < 40; i++) await l.client.createSignature({ taskName: "compact", kwargs: { i } });
+      for (let i = 0; i < 40; i++) await l.writer.createSignature({ taskName: "compact", kwargs: { i } });
       const oldest = await l.server.store.events.oldestRevision();
       assert.ok(oldest > 2, `history was trimmed (oldest ${oldest})`);
       const w = recordWatch(l.client, { startRevision: 1 });
@@ -206,7 +212,7 @@ for (const kind of ["memory", "redis"] as const) {
 
     test("a slow subscriber is ended with RESOURCE_EXHAUSTED and resume_revision while writers keep going", { timeout: 60_000 }, async () => {
       const l = await live({ watchBuffer: "20" });
-      await l.client.createSignature({ taskName: "slow", kwargs: {} });
+      await l.writer.createSignature({ taskName: "slow", kwargs: {} });
       const start = await l.revision();
       const slow = recordWatch(narrowClient(l.baseUrl), { startRevision: start });
       const fast = recordWatch(connectClient(l.baseUrl), { startRevision: start });
@@ -218,7 +224,7 @@ for (const kind of ["memory", "redis"] as const) {
       const t0 = Date.now();
       await Promise.all(
         Array.from({ length: 8 }, async (_, w) => {
-          for (let i = 0; i < 125; i++) await l.client.createSignature({ taskName: "slow", kwargs: { ...big, w, i } });
+          for (let i = 0; i < 125; i++) await l.writer.createSignature({ taskName: "slow", kwargs: { ...big, w, i } });
         }),
       );
       const writeMs = Date.now() - t0;
@@ -256,7 +262,7 @@ for (const kind of ["memory", "redis"] as const) {
       assert.ok(ends.every((s) => s.end?.code === "Canceled"));
       const start = (await l.revision()) + 1;
       const w = recordWatch(l.client, { startRevision: start });
-      await l.client.createSignature({ taskName: "after-cancel", kwargs: {} });
+      await l.writer.createSignature({ taskName: "after-cancel", kwargs: {} });
       await w.reached(start);
       w.cancel();
       await w.done;
@@ -268,7 +274,7 @@ for (const kind of ["memory", "redis"] as const) {
 
     test("server shutdown ends every stream cleanly after what it had to deliver", async () => {
       const l = await live();
-      await l.client.createSignature({ taskName: "shutdown", kwargs: {} });
+      await l.writer.createSignature({ taskName: "shutdown", kwargs: {} });
       const start = await l.revision();
       const ws = Array.from({ length: 3 }, (_, i) => recordWatch(connectClient(l.baseUrl), { startRevision: i === 0 ? start : 0, sendInitial: false, progressMs: 100 }));
       await until("each watch open", () => ws.every((w) => w.session.messages.length > 0));
@@ -293,7 +299,7 @@ for (const kind of ["memory", "redis"] as const) {
       });
       const r = rng(11);
       const keys: string[] = [];
-      while ((await l.revision()) < start + 60) await randomOp(l.client, r, keys, ["k8s-a", "k8s-b"]);
+      while ((await l.revision()) < start + 60) await randomOp(l.writer, r, keys, ["k8s-a", "k8s-b"]);
       const end = await l.revision();
       await first.reached(end);
       await Promise.all(watchers.map((x) => x.w.reached(end)));
@@ -310,13 +316,18 @@ for (const kind of ["memory", "redis"] as const) {
     test("concurrent writers and watchers: every watcher sees every revision once, in order, whole", async () => {
       const l = await live({ historyMax: "100000" });
       const start = (await l.revision()) + 1;
+      // Watchers on both listeners: Connect on the HTTP port, gRPC on the gRPC port.
       const ws = Array.from({ length: 6 }, (_, i) =>
-        recordWatch(connectClient(l.baseUrl), { startRevision: start, filter: i % 2 ? { taskNames: ["c-a"] } : undefined, progressMs: 200 }),
+        recordWatch(i < 3 ? connectClient(l.baseUrl) : grpcClient(`http://127.0.0.1:${l.server.grpcPort}`), {
+          startRevision: start,
+          filter: i % 2 ? { taskNames: ["c-a"] } : undefined,
+          progressMs: 200,
+        }),
       );
       const writers = Array.from({ length: 6 }, async (_, i) => {
         const r = rng(100 + i);
         const keys: string[] = [];
-        const client = connectClient(l.baseUrl);
+        const client = grpcClient(`http://127.0.0.1:${l.server.grpcPort}`);
         for (let n = 0; n < 60; n++) await randomOp(client, r, keys, ["c-a", "c-b"]);
       });
       await Promise.all(writers);
@@ -336,19 +347,27 @@ for (const kind of ["memory", "redis"] as const) {
       const w = recordWatch(l.client, { startRevision: start });
       await sleep(50);
       // Many writes in flight at once: the hub may read the log only after it was trimmed past it.
-      await Promise.all(Array.from({ length: 300 }, (_, i) => l.client.createSignature({ taskName: "burst", kwargs: { i } })));
+      await Promise.all(Array.from({ length: 300 }, (_, i) => l.writer.createSignature({ taskName: "burst", kwargs: { i } })));
       const end = await l.revision();
       await until("the watch has caught up or ended", () => !!w.session.end || lastProgress(w.session) >= end);
       w.cancel();
       await w.done;
       const revs = w.events().map((e) => e.revision);
+      console.log(`burst (${kind}): ended ${JSON.stringify(w.session.end)} having delivered ${revs.length} of ${end - start + 1} revisions`);
       const missing = [];
       for (let r = start; r <= lastProgress(w.session); r++) if (!revs.includes(r)) missing.push(r);
       assert.deepEqual(missing, [], `revisions skipped silently (the stream ended ${JSON.stringify(w.session.end)})`);
       if (w.session.end?.code !== "Canceled") {
         // Ended because the history moved on: it must say where to resume, and resuming must say COMPACTED if it is gone.
         assert.equal(w.session.end?.code, "ResourceExhausted");
-        assert.equal(Number(w.session.end?.metadata?.resume_revision), lastProgress(w.session) + 1);
+        const resumeAt = Number(w.session.end?.metadata?.resume_revision);
+        assert.equal(resumeAt, Math.max(start - 1, lastProgress(w.session)) + 1);
+        const again = recordWatch(l.client, { startRevision: resumeAt });
+        await until("the resumed watch", () => !!again.session.end || lastProgress(again.session) >= end);
+        again.cancel();
+        await again.done;
+        if (resumeAt < (await l.server.store.events.oldestRevision())) assert.equal(again.session.end?.reason, "REVISION_COMPACTED");
+        else assertWatchHistory([{ name: "burst", sessions: [w.session, again.session] }], await l.log());
       }
     });
   });
