@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import { Redis } from "ioredis";
 import { body, decode, PATH, steps } from "./lib/bodies.js";
 import { h2load, loadgen, type Cell, type Step, type Timing } from "./lib/drivers.js";
-import { cpuMeter, pinned, pinning, ROOT, round, rssMiB, run, sleep, startNoop, startRedis, startService, type NoopStack } from "./lib/proc.js";
+import { busySeconds, cpuMeter, pinned, pinning, ROOT, round, rssMiB, run, sleep, startNoop, startRedis, startService, type NoopStack } from "./lib/proc.js";
 import type { LimitConfig, LimitOp, LimitResult } from "./store-limit.js";
 
 // ---------------------------------------------------------------- options
@@ -39,7 +39,9 @@ const CONCS = opt("concurrency")?.split(",").map(Number) ?? (QUICK ? [64] : [1, 
 const T: Timing = QUICK ? { warmupS: 0.3, durationS: 0.6 } : { warmupS: 0.4, durationS: 1.0 };
 /** Untimed load right after a Node server starts, so the first cell does not measure the JIT. */
 const SERVER_WARMUP: Timing = { warmupS: 0, durationS: QUICK ? 0.5 : 1 };
-const RETRIES = Number(opt("retries") ?? (QUICK ? 0 : 1));
+const RETRIES = Number(opt("retries") ?? 0);
+/** --wait-quiet S: before each section wait (up to S seconds, not counted) until the machine is idle. */
+const WAIT_QUIET_S = Number(opt("wait-quiet") ?? 0);
 const FOREIGN_MAX = 0.3;
 /** No retries after this many seconds, so that a busy machine cannot stretch the run past its budget. */
 const RETRY_UNTIL_S = 140;
@@ -609,7 +611,7 @@ function targets(calls: CallCount[] | undefined, watch: WatchRow[] | undefined):
     out.push({
       what: `${r.store} ${r.op} (${r.generator}) c=${c}`,
       target: "≥ 60% of grpc-js no-op, ≥ 40% of grpc-go no-op",
-      measured: `${pct(js)} / ${pct(go)}`,
+      measured: `${pct(js)} / ${pct(go)} of the no-ops' throughput; per server CPU second ${pct(r.ratios?.grpcJsPerCpu)} / ${pct(r.ratios?.grpcGoPerCpu)}${(r.cpu.foreign ?? 0) > 0.2 ? ` (interference ${r.cpu.foreign} of a core)` : ""}`,
       met: js === undefined || go === undefined ? undefined : js >= 0.6 && go >= 0.4,
     });
   }
@@ -647,8 +649,25 @@ async function versions() {
   };
 }
 
+/** Waits until the whole machine used less than 0.25 cores for 3 s in a row (other work on a shared machine). */
+async function waitQuiet(name: string) {
+  if (!WAIT_QUIET_S) return;
+  const t0 = Date.now();
+  let quiet = 0;
+  while (quiet < 3 && Date.now() - t0 < WAIT_QUIET_S * 1000) {
+    const a = busySeconds().cpu;
+    await sleep(1000);
+    quiet = busySeconds().cpu - a < 0.25 ? quiet + 1 : 0;
+  }
+  const waited = (Date.now() - t0) / 1000;
+  waitedS += waited;
+  log(`${name}: waited ${waited.toFixed(0)} s for a quiet machine${quiet < 3 ? " (gave up)" : ""}`);
+}
+let waitedS = 0;
+
 /** A failing section is reported and the run goes on with the next one. */
 async function section(name: string, fn: () => Promise<void>) {
+  await waitQuiet(name);
   try {
     await fn();
   } catch (e) {
@@ -715,7 +734,7 @@ async function main() {
 
   addRatios();
   const tgt = targets(calls?.ops, watch);
-  const elapsedS = round((Date.now() - started) / 1000, 1);
+  const elapsedS = round((Date.now() - started) / 1000 - waitedS, 1);
   const loadAfter = os.loadavg().map((x) => round(x, 2));
   const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, source, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, targets: tgt, notes };
   mkdirSync(`${ROOT}bench/results`, { recursive: true });
@@ -723,7 +742,7 @@ async function main() {
   writeFileSync(file, JSON.stringify(result, null, 2));
 
   const out: string[] = [];
-  out.push(`\nmageflow bench — ${date.toISOString()} — ${machine.cpus} cores (${machine.cpuModel}), ${machine.node}, ${QUICK ? "quick" : "full"} run, ${elapsedS} s, load average ${loadBefore[0]} before / ${loadAfter[0]} after, source ${source.commit.slice(0, 12)}${source.uncommittedSrcFiles ? ` + ${source.uncommittedSrcFiles} uncommitted files in src/gen/proto` : ""}`);
+  out.push(`\nmageflow bench — ${date.toISOString()} — ${machine.cpus} cores (${machine.cpuModel}), ${machine.node}, ${QUICK ? "quick" : "full"} run, ${elapsedS} s${waitedS ? ` (+${round(waitedS)} s waiting for a quiet machine)` : ""}, load average ${loadBefore[0]} before / ${loadAfter[0]} after, source ${source.commit.slice(0, 12)}${source.uncommittedSrcFiles ? ` + ${source.uncommittedSrcFiles} uncommitted files in src/gen/proto` : ""}`);
   out.push(
     "cpu columns: cores busy during the cell. srv: the server process (pinned to core 0; for the store limit, the ioredis client process, marked c); foreign: anything else on core 0 (other work on the machine); redis: redis-server; all: the whole machine.\n" +
       "calls/core: calls per second of server CPU. ÷X: calls/s over the X no-op's calls/s with the same load generator and concurrency (÷store and ÷memory: operations/s); ÷js/core, ÷go/core: the same per server CPU second.\n",
