@@ -157,8 +157,10 @@ export class ResumingWatcher {
     private readonly baseUrl: () => string,
     private readonly start: number,
     private readonly req: Omit<WatchRequest, "startRevision" | "sendInitial"> = {},
+    /** connectClient (Connect port) or grpcClient (gRPC port), matching `baseUrl`. */
+    private readonly makeClient: (baseUrl: string) => SigClient = connectClient,
   ) {
-    this.client = connectClient(baseUrl());
+    this.client = makeClient(baseUrl());
   }
 
   run() {
@@ -183,7 +185,7 @@ export class ResumingWatcher {
 
   /** Drops the stream and the connection (a client-side disconnect); the watcher reconnects on a new one. */
   disconnect() {
-    this.client = connectClient(this.baseUrl());
+    this.client = this.makeClient(this.baseUrl());
     this.current?.cancel();
   }
 
