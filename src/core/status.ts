@@ -13,7 +13,7 @@ export const statusName = (s: Status) => Status[s] ?? String(s);
 export type TransitionName = "suspend" | "resume" | "interrupt" | "cancel";
 
 /**
- * One row of SPEC §4 for a lifecycle operation. Both stores execute rules given as
+ * One row of the transition table (docs/semantics.md) for a lifecycle operation. Both stores execute rules given as
  * data: the Redis scripts receive these sets as arguments, nothing is restated in Lua.
  */
 export interface TransitionRule {

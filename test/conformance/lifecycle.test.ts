@@ -14,7 +14,7 @@ type Start = Status | "removed";
 const { PENDING, ACTIVE, DONE, FAILED, SUSPENDED, INTERRUPTED, CANCELED } = Status;
 const STARTS: Start[] = [PENDING, ACTIVE, DONE, FAILED, SUSPENDED, INTERRUPTED, CANCELED, "removed"];
 
-/** What SPEC §4 says an operation does from each status: a new status, "noop", or an error reason. */
+/** What the transition table (docs/semantics.md) says an operation does from each status: a new status, "noop", or an error reason. */
 type Outcome = Status | "noop" | string;
 const SPEC: Array<{ op: string; rule: TransitionRule; outcomes: Record<string, Outcome> }> = [
   {

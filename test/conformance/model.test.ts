@@ -12,7 +12,7 @@ import { createCmd } from "../support/commands.js";
 
 /*
  * Several clients run random operations concurrently against one store. Afterwards the event log
- * is replayed, revision by revision, through a small model of SPEC §4 written independently of
+ * is replayed, revision by revision, through a small model of the transition table (docs/semantics.md) written independently of
  * src/core/status.ts: every accepted change must be legal in the model and produce exactly the
  * logged records; every refusal, skip and no-op must be what the model answers at some state the
  * operation could have seen; the final state must equal the model's.
@@ -61,7 +61,7 @@ type Answer =
   | { kind: "refused"; reason: string }
   | { kind: "skip"; reason: string };
 
-/** SPEC §4, literally. */
+/** The transition table of docs/semantics.md, literally. */
 const RULES: Record<Lifecycle, { from: Status[]; to: Status; noop: Status[]; reasons?: Partial<Record<Status, string>> }> = {
   suspend: { from: [PENDING], to: SUSPENDED, noop: [SUSPENDED], reasons: { [ACTIVE]: "TASK_ALREADY_RUNNING" } },
   resume: { from: [SUSPENDED, INTERRUPTED], to: PENDING, noop: [PENDING] },
