@@ -36,9 +36,9 @@ const skip = new Set(opt("skip")?.split(",") ?? []);
 const on = (s: Section) => (!only || only.includes(s)) && !skip.has(s);
 
 const CONCS = opt("concurrency")?.split(",").map(Number) ?? (QUICK ? [64] : [1, 16, 64]);
-const T: Timing = QUICK ? { warmupS: 0.3, durationS: 0.6 } : { warmupS: 0.4, durationS: 1.0 };
+const T: Timing = QUICK ? { warmupS: 0.25, durationS: 0.5 } : { warmupS: 0.4, durationS: 1.0 };
 /** Untimed load right after a Node server starts, so the first cell does not measure the JIT. */
-const SERVER_WARMUP: Timing = { warmupS: 0, durationS: QUICK ? 0.5 : 1 };
+const SERVER_WARMUP: Timing = { warmupS: 0, durationS: QUICK ? 0.4 : 1 };
 const RETRIES = Number(opt("retries") ?? 0);
 /** --wait-quiet S: before each section wait (up to S seconds, not counted) until the machine is idle. */
 const WAIT_QUIET_S = Number(opt("wait-quiet") ?? 0);
@@ -49,7 +49,7 @@ const BASE = QUICK ? 300 : 1000; // signatures in the store before get/list/upda
 const CALLS_N = QUICK ? 50 : 300; // RPCs per operation for the Redis call count
 const WATCHERS = opt("watchers")?.split(",").map(Number) ?? (QUICK ? [1000] : [1, 100, 1000]);
 const WATCH_RATE = 500;
-const WATCH_T = QUICK ? { warmupS: 0.5, durationS: 1.5 } : { warmupS: 0.7, durationS: 3 };
+const WATCH_T = QUICK ? { warmupS: 0.3, durationS: 1 } : { warmupS: 0.7, durationS: 3 };
 
 // ---------------------------------------------------------------- result model
 
@@ -111,8 +111,11 @@ async function baselines() {
     ["connect", "connect-node"],
     ["go", "grpc-go"],
   ];
-  for (const [stack, via] of stacks) {
-    const s = await startNoop(stack);
+  // All started at once (they idle until their turn): start-up is most of a quick run's fixed cost.
+  const servers = stacks.map(([stack]) => startNoop(stack));
+  servers.forEach((p) => p.catch(() => undefined));
+  for (const [i, [stack, via]] of stacks.entries()) {
+    const s = await servers[i];
     const base = `http://127.0.0.1:${s.port}`;
     await h2load({ base, paths: [PATH.noop], protocol: "grpc", bodies: [body.noopGrpc()] }, 16, SERVER_WARMUP);
     // The adapter-less grpc-js no-op only answers one question (what the adapter costs): highest concurrency only.
@@ -641,12 +644,8 @@ function targets(calls: CallCount[] | undefined, watch: WatchRow[] | undefined):
 
 async function versions() {
   const v = async (cmd: string, args: string[]) => (await run(cmd, args).catch((e) => String(e.message))).split("\n")[0].trim();
-  return {
-    node: process.version,
-    h2load: await v("h2load", ["--version"]),
-    redis: await v("redis-server", ["--version"]),
-    go: await v("go", ["version"]),
-  };
+  const [h2load, redis, go] = await Promise.all([v("h2load", ["--version"]), v("redis-server", ["--version"]), v("go", ["version"])]);
+  return { node: process.version, h2load, redis, go };
 }
 
 /** Waits until the whole machine used less than 0.25 cores for 3 s in a row (other work on a shared machine). */
