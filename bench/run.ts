@@ -455,7 +455,7 @@ async function watchFanout(redisUrl: string | undefined, redisPid: number | unde
     const srv = await startService({ redisUrl });
     try {
       const addr = `127.0.0.1:${srv.grpcPort}`;
-      const keys = await createMany(addr, 100);
+      const keys = await createMany(addr, QUICK ? 32 : 100);
       await sleep(200);
       const rssBefore = rssMiB(srv.pid);
       const watchers = spawn(

@@ -1,5 +1,5 @@
 /** Processes of a benchmark run: the service, the baselines, redis-server; /proc readings. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -51,9 +51,11 @@ export function launch(
   cmd: string,
   args: string[],
   ready: RegExp,
-  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; role?: Role } = {},
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; role?: Role; pinWhenReady?: boolean } = {},
 ): Promise<{ proc: Proc; match: RegExpExecArray }> {
-  [cmd, args] = pinned(opts.role, cmd, args);
+  // Node servers start (module loading, tsx) on any core and are pinned, every thread, once ready:
+  // start-up is a large part of a quick run and would otherwise be serialized on one core.
+  if (!opts.pinWhenReady) [cmd, args] = pinned(opts.role, cmd, args);
   const child = spawn(cmd, args, { cwd: ROOT, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
@@ -90,6 +92,9 @@ export function launch(
       const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
+        if (opts.pinWhenReady && opts.role && pinning.enabled) {
+          execFileSync("taskset", ["-a", "-p", "-c", pinning.cpus[opts.role], String(child.pid)], { stdio: "ignore" });
+        }
         child.stdout!.removeAllListeners("data");
         child.stdout!.resume();
         resolve({ proc, match: m });
@@ -127,7 +132,7 @@ export async function startService(o: { redisUrl?: string; cpuProfDir?: string; 
   const env = { ...process.env };
   delete env.REDIS_URL;
   delete env.HATCHET_CLIENT_TOKEN;
-  const { proc, match } = await launch(process.execPath, args, /mageflow listening grpc=[\d.]+:(\d+) http=[\d.]+:(\d+) store=(\w+) dispatcher=(\w+)/, { env, role: "server" });
+  const { proc, match } = await launch(process.execPath, args, /mageflow listening grpc=[\d.]+:(\d+) http=[\d.]+:(\d+) store=(\w+) dispatcher=(\w+)/, { env, role: "server", pinWhenReady: true });
   return { ...proc, grpcPort: Number(match[1]), httpPort: Number(match[2]), store: match[3], dispatcher: match[4] };
 }
 
@@ -137,7 +142,7 @@ export async function startNoop(stack: NoopStack): Promise<Proc & { port: number
   const { proc, match } =
     stack === "go"
       ? await launch(`${GO_BIN}noop-server`, [], /noop listening grpc=[\d.]+:(\d+)/, { role: "server" })
-      : await launch(process.execPath, ["--import", "tsx", "bench/noop-server.ts", "--stack", stack], /noop listening grpc=[\d.]+:(\d+)/, { role: "server" });
+      : await launch(process.execPath, ["--import", "tsx", "bench/noop-server.ts", "--stack", stack], /noop listening grpc=[\d.]+:(\d+)/, { role: "server", pinWhenReady: true });
   return { ...proc, port: Number(match[1]) };
 }
 
