@@ -146,8 +146,10 @@ for (const kind of ["memory", "redis"] as const) {
       const bms = w.session.messages.filter((m) => m.bookmark);
       assert.ok(bms.length >= 4 && bms.length <= 6, `${bms.length} bookmarks in 1.15 s at 200 ms`);
       assert.ok(bms.every((m) => m.revision === rev), "each bookmark carries the current revision");
+      // Arrival times jitter with the client's event loop; their mean is the server's interval.
       const gaps = w.times.slice(1).map((t, i) => t - w.times[i]);
-      assert.ok(gaps.every((g) => g >= 150 && g <= 400), `intervals ${gaps}`);
+      const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+      assert.ok(mean >= 170 && mean <= 300 && gaps.every((g) => g >= 80 && g <= 500), `intervals ${gaps}`);
       assert.equal(w.session.end?.code, "Canceled");
     });
 
