@@ -75,8 +75,12 @@ async function* replay(deps: ApiDeps, start: number, until: number, matches: (e:
   let from = start;
   while (from <= until) {
     const batch = (await deps.store.events.range(from, REPLAY_CHUNK)).filter((e) => e.revision <= until);
-    if (batch.length === 0) break;
-    if (batch[0].revision > from && from < (await deps.store.events.oldestRevision())) throw compacted(from, batch[0].revision);
+    // Every revision up to `until` has events: a missing `from` was trimmed while we read.
+    if (batch.length === 0 || batch[0].revision > from) {
+      const now = await deps.store.events.oldestRevision();
+      if (from < now) throw compacted(from, now);
+      if (batch.length === 0) break;
+    }
     const upto = batch[batch.length - 1].revision;
     const selected = batch.filter(matches);
     if (selected.length > 0) yield { events: selected.map(toEvent), revision: BigInt(upto) };

@@ -128,6 +128,29 @@ describe("watch handler and hub", () => {
     await t.close();
   });
 
+  test("regression: history trimmed while a replay reads it fails with REVISION_COMPACTED, never a silent gap", async () => {
+    const t = await setup();
+    for (let i = 0; i < 10; i++) await t.store.create(createCmd());
+    await until("the hub has read them", () => t.hub.lastRevision === 10);
+    // The log is trimmed right after the handler checked the oldest revision: 1..10 are gone.
+    const log = t.store.events;
+    let checks = 0;
+    const events = {
+      oldestRevision: async () => (checks++ === 0 ? 1 : 11),
+      range: async (from: number, limit: number) => (checks > 0 ? (await log.range(from, limit)).filter((e) => e.revision >= 11) : log.range(from, limit)),
+      tail: log.tail.bind(log),
+    };
+    const deps = { ...t.deps, store: Object.assign(Object.create(t.store), { events }) } as ApiDeps;
+    const w = run(deps, { startRevision: 3n });
+    await Promise.race([w.done, sleep(1000)]);
+    w.abort();
+    await w.done;
+    assert.deepEqual(w.messages, []);
+    assert.equal(w.end()?.reason, "REVISION_COMPACTED");
+    assert.equal(w.end()?.metadata?.oldest_revision, "11");
+    await t.close();
+  });
+
   test("a subscriber that keeps up is not ended by one batch larger than the buffer", async () => {
     const t = await setup(10_000, 5);
     const w = run(t.deps, {});
