@@ -1,6 +1,6 @@
 import { create, fromJson, toJson, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs, ValueSchema, type Timestamp, type Value } from "@bufbuild/protobuf/wkt";
-import type { SignatureEventSchema } from "../../gen/ts/mageflow/v1/event_pb.js";
+import { EventType, type SignatureEventSchema } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { SignatureSchema, type Signature } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import type { JsonValue } from "../core/json.js";
 import type { SignatureRecord } from "../store/record.js";
@@ -53,7 +53,7 @@ export function toEvent(e: StoredEvent): MessageInitShape<typeof SignatureEventS
     lastStatus: e.record.lastStatus,
     runId: e.record.run?.runId ?? "",
     eventTime: ts(e.time),
-    signature: toSignature(e.record),
+    signature: e.type === EventType.DELETED ? undefined : toSignature(e.record),
   };
 }
 

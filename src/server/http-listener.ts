@@ -71,7 +71,7 @@ export async function startHttpListener(config: Config, impls: Impls, health: He
     front = h2 as unknown as net.Server;
     h2.on("connection", track);
   } else {
-    front = net.createServer((socket) => {
+    front = net.createServer({ noDelay: true }, (socket) => {
       track(socket);
       socket.once("data", (first) => {
         socket.pause();
