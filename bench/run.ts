@@ -165,7 +165,7 @@ async function probe(addr: string, path: string, b: Uint8Array): Promise<number>
   return r.captured[0][0].length + 5;
 }
 
-async function serviceOps(ctx: ServiceCtx, withConnect: boolean) {
+async function serviceOps(ctx: ServiceCtx, withConnect: boolean, withGrpc = true) {
   const { addr, base } = ctx;
   await h2load({ base: ctx.grpcBase, paths: [PATH.get], protocol: "grpc", bodies: [body.get(base[0])] }, 16, SERVER_WARMUP);
   const h2ops: { op: string; paths: string[]; bodies: (c: number) => Uint8Array[]; connect: boolean }[] = [
@@ -178,7 +178,7 @@ async function serviceOps(ctx: ServiceCtx, withConnect: boolean) {
     let expect = 0;
     for (const p of o.paths) expect += await probe(addr, p, o.bodies(1)[0]);
     expect /= o.paths.length;
-    for (const c of CONCS) {
+    for (const c of withGrpc ? CONCS : []) {
       await cell({ kind: "op", store: ctx.store, via: "grpc", op: o.op, generator: "h2load", concurrency: c }, ctx.pids, () =>
         h2load({ base: ctx.grpcBase, paths: o.paths, protocol: "grpc", bodies: o.bodies(c), expectBytes: expect }, c, T),
       );
@@ -193,6 +193,7 @@ async function serviceOps(ctx: ServiceCtx, withConnect: boolean) {
   }
 
   // Non-repeatable operations: each sequence has its own key. Creates feed the runs, runs feed start+complete.
+  if (!withGrpc) return;
   let pool: string[] = [];
   for (const c of CONCS) {
     await cell({ kind: "op", store: ctx.store, via: "grpc", op: "create", generator: "loadgen", concurrency: c }, ctx.pids, async () => {
@@ -694,7 +695,7 @@ async function main() {
     await section("memory", () =>
       withService("memory", undefined, async (ctx) => {
         ctx.base = await createMany(ctx.addr, BASE);
-        await serviceOps(ctx, on("connect"));
+        await serviceOps(ctx, on("connect"), on("memory"));
       }),
     );
   }
