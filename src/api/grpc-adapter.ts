@@ -1,6 +1,6 @@
 import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type DescService } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
-import { ConnectError, createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { ConnectError, createContextValues, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
 import { toConnectError } from "./errors.js";
@@ -32,41 +32,86 @@ export function addGrpcService<S extends DescService>(server: grpc.Server, servi
 const serializer = (desc: DescMessage) => (msg: object) =>
   Buffer.from(toBinary(desc, (msg as { $typeName?: string }).$typeName ? (msg as never) : create(desc, msg as never)));
 
-function contextOf(service: DescService, m: DescMethod, call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>) {
-  const abort = new AbortController();
-  call.once("cancelled", () => abort.abort());
-  const headers: [string, string][] = [];
-  for (const [k, v] of Object.entries(call.metadata.getMap())) if (typeof v === "string") headers.push([k, v]);
-  const deadline = call.getDeadline();
-  const timeoutMs = deadline instanceof Date ? deadline.getTime() - Date.now() : Number.isFinite(deadline) ? Number(deadline) - Date.now() : undefined;
-  return createHandlerContext({
-    service,
-    method: m,
-    protocolName: "grpc",
-    requestMethod: "POST",
-    url: `/${service.typeName}/${m.name}`,
-    requestSignal: abort.signal,
-    requestHeader: headers,
-    timeoutMs: timeoutMs && timeoutMs > 0 ? timeoutMs : undefined,
-  });
+type GrpcCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
+
+/**
+ * The handler context of one grpc-js call. Everything is made on first use: most unary calls
+ * never look at their headers or signal, and an AbortController per call is measurable.
+ */
+class GrpcHandlerContext implements HandlerContext {
+  readonly protocolName = "grpc";
+  readonly requestMethod = "POST";
+  private controller?: AbortController;
+  private headers?: Headers;
+  private response?: { header: Headers; trailer: Headers };
+  private contextValues?: ContextValues;
+
+  constructor(
+    readonly service: DescService,
+    readonly method: DescMethod,
+    private readonly call: GrpcCall,
+  ) {}
+
+  get url() {
+    return `/${this.service.typeName}/${this.method.name}`;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      const c = (this.controller = new AbortController());
+      if (this.call.cancelled) c.abort();
+      else this.call.once("cancelled", () => c.abort());
+    }
+    return this.controller.signal;
+  }
+
+  /** Ends the signal (a stream is over); free when nobody asked for it. */
+  finish() {
+    this.controller?.abort();
+  }
+
+  timeoutMs() {
+    const deadline = this.call.getDeadline();
+    const at = deadline instanceof Date ? deadline.getTime() : Number(deadline);
+    return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
+  }
+
+  get requestHeader(): Headers {
+    if (!this.headers) {
+      this.headers = new Headers();
+      for (const [k, v] of Object.entries(this.call.metadata.getMap())) if (typeof v === "string") this.headers.append(k, v);
+    }
+    return this.headers;
+  }
+
+  get responseHeader() {
+    return (this.response ??= { header: new Headers(), trailer: new Headers() }).header;
+  }
+
+  get responseTrailer() {
+    return (this.response ??= { header: new Headers(), trailer: new Headers() }).trailer;
+  }
+
+  get values(): ContextValues {
+    return (this.contextValues ??= createContextValues());
+  }
 }
 
 function unaryHandler(service: DescService, m: DescMethod, fn: (req: unknown, ctx: unknown) => unknown): grpc.handleUnaryCall<unknown, unknown> {
   return (call, callback) => {
-    const ctx = contextOf(service, m, call);
+    const ctx = new GrpcHandlerContext(service, m, call);
     Promise.resolve()
       .then(() => fn(call.request, ctx))
       .then(
         (res) => callback(null, res),
         (err) => callback(toGrpcError(err)),
-      )
-      .finally(() => ctx.abort());
+      );
   };
 }
 
 function streamHandler(service: DescService, m: DescMethod, fn: (req: unknown, ctx: unknown) => unknown): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
-    const ctx = contextOf(service, m, call);
+    const ctx = new GrpcHandlerContext(service, m, call);
     (async () => {
       for await (const res of fn(call.request, ctx) as AsyncIterable<unknown>) {
         if (call.cancelled) break;
@@ -77,7 +122,7 @@ function streamHandler(service: DescService, m: DescMethod, fn: (req: unknown, c
       .catch((err) => {
         if (!call.cancelled) call.emit("error", toGrpcError(err));
       })
-      .finally(() => ctx.abort());
+      .finally(() => ctx.finish());
   };
 }
 

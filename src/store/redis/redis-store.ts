@@ -33,7 +33,7 @@ export class RedisStore implements S.Store {
   static async open(url: string, opts: S.StoreOptions): Promise<RedisStore> {
     // RESP2: the stream replies the events and outbox code reads have their classic shapes.
     // Few retries per command: while Redis is away, calls fail fast as UNAVAILABLE instead of queueing.
-    const redis = new Redis(url, { lazyConnect: true, protocol: 2, maxRetriesPerRequest: 2 });
+    const redis = new Redis(url, { lazyConnect: true, protocol: 2, maxRetriesPerRequest: 2, enableAutoPipelining: true });
     await redis.connect();
     const store = new RedisStore(redis, opts);
     await store.outbox.ensureGroup();
