@@ -4,6 +4,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import { addGrpcService } from "../api/grpc-adapter.js";
+import { encodeWatchResponse } from "../watch/event-cache.js";
 import type { Config } from "../config.js";
 import { hardenedServer } from "./grpc-hardening.js";
 import type { HealthMonitor } from "./health.js";
@@ -23,7 +24,7 @@ export interface Listener {
 export async function startGrpcListener(config: Config, impls: Impls, health: HealthMonitor): Promise<Listener> {
   const server = new grpc.Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
   const hardened = hardenedServer(server, [SignatureService, WorkerService]) as grpc.Server;
-  addGrpcService(hardened, SignatureService, impls.signatures);
+  addGrpcService(hardened, SignatureService, impls.signatures, { watchSignatures: encodeWatchResponse });
   addGrpcService(hardened, WorkerService, impls.workers);
   health.grpc.addToServer(server);
   reflectionFor([SignatureService, WorkerService]).addToServer(server);

@@ -9,7 +9,7 @@ import { ALL_STATUSES } from "../core/status.js";
 import type { SignatureRecord } from "../store/record.js";
 import type { StoredEvent } from "../store/store.js";
 import type { ApiDeps } from "../api/context.js";
-import { toEvent } from "../api/convert.js";
+import { eventMessage } from "./event-cache.js";
 import { Violations } from "../api/validate.js";
 import { eventFilter, type Filter } from "./filter.js";
 
@@ -34,7 +34,7 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
     } else if (req.sendInitial) {
       for (const chunk of chunks(await snapshot(deps, filter), REPLAY_CHUNK)) {
         for (const r of chunk) shown.set(r.key, r.revision);
-        yield { events: chunk.map((r) => toEvent({ revision: r.revision, type: EventType.INITIAL, key: r.key, time: r.updateTime, record: r })), revision: 0n };
+        yield { events: chunk.map((r) => eventMessage({ revision: r.revision, type: EventType.INITIAL, key: r.key, time: r.updateTime, record: r })), revision: 0n };
       }
       yield { bookmark: true, revision: BigInt(sub.since) };
     }
@@ -56,7 +56,7 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
       const selected = fresh.filter(matches);
       if (selected.length > 0) {
         quietSince = Date.now();
-        yield { events: selected.map(toEvent), revision: BigInt(last) };
+        yield { events: selected.map(eventMessage), revision: BigInt(last) };
       } else if (Date.now() - quietSince >= progressMs) {
         quietSince = Date.now();
         // Only `last`: the hub may already have queued newer events for this subscriber
@@ -83,7 +83,7 @@ async function* replay(deps: ApiDeps, start: number, until: number, matches: (e:
     }
     const upto = batch[batch.length - 1].revision;
     const selected = batch.filter(matches);
-    if (selected.length > 0) yield { events: selected.map(toEvent), revision: BigInt(upto) };
+    if (selected.length > 0) yield { events: selected.map(eventMessage), revision: BigInt(upto) };
     from = upto + 1;
   }
 }
