@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import fc from "fast-check";
 import { EventType } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { newSignatureKey } from "../../src/core/keys.js";
 import { Status } from "../../src/core/status.js";
@@ -73,6 +74,31 @@ for (const backend of backends()) {
       assert.deepEqual(suspended.records.map((r) => r.key), [made[5], made[3], made[1]]);
       const window = await store.list({ statuses: [], taskName: task, pageSize: 100, createdAfter: t0 + 20, createdBefore: t0 + 50 });
       assert.deepEqual(window.records.map((r) => r.key), [made[4], made[3], made[2]]);
+    });
+
+    it("pages through any mix of creation times (ties included) newest first, each signature once", async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 1, maxLength: 25 }), fc.integer({ min: 1, max: 7 }), async (offsets, pageSize) => {
+          const task = `page-${Math.random()}`;
+          const t0 = Date.now() - 1_000_000;
+          const made: Array<[number, string]> = [];
+          for (const o of offsets) {
+            const c = createCmd({ taskName: task, creationTime: t0 + o });
+            await store.create(c);
+            made.push([c.creationTime, c.key]);
+          }
+          const expected = made.sort((a, b) => b[0] - a[0] || (a[1] < b[1] ? 1 : -1)).map(([, k]) => k);
+          const seen: string[] = [];
+          let cursor: string | undefined;
+          do {
+            const page = await store.list({ statuses: [], taskName: task, pageSize, cursor });
+            seen.push(...page.records.map((r) => r.key));
+            cursor = page.cursor;
+          } while (cursor);
+          assert.deepEqual(seen, expected);
+        }),
+        { numRuns: 15, seed: 7 },
+      );
     });
 
     it("updates fields under an expected revision and refuses a stale one", async () => {

@@ -5,6 +5,7 @@ import type { JsonObject, JsonValue } from "../../core/json.js";
 import { isTerminal, refusalReason, Status, statusName, type TransitionRule } from "../../core/status.js";
 import { decodeRecord, DispatchState, F, newFlatRecord, type FlatRecord } from "../record.js";
 import type * as S from "../store.js";
+import { CreationIndex } from "./creation-index.js";
 import { MemoryEventLog } from "./memory-events.js";
 import { MemoryOutbox } from "./memory-outbox.js";
 
@@ -20,6 +21,7 @@ export class MemoryStore implements S.Store {
   readonly kind = "memory";
   private revision = 0;
   private readonly sigs = new Map<string, FlatRecord>();
+  private readonly byCreation = new CreationIndex();
   private readonly requests = new Map<string, { key: string; expireAt: number }>();
   private readonly log: MemoryEventLog;
   readonly outbox: MemoryOutbox;
@@ -46,22 +48,26 @@ export class MemoryStore implements S.Store {
   async list(q: S.ListQuery): Promise<S.ListPage> {
     const [cTime, cKey] = q.cursor ? (JSON.parse(q.cursor) as [number, string]) : [Infinity, ""];
     const now = this.opts.now();
-    const rows = [...this.sigs.values()]
-      .filter((h) => num(h, F.expireTime) > now)
-      .filter((h) => {
-        const t = num(h, F.creationTime);
-        return t < cTime || (t === cTime && h[F.key] < cKey);
-      })
-      .filter((h) => q.statuses.length === 0 || q.statuses.includes(num(h, F.status)))
-      .filter((h) => !q.taskName || h[F.taskName] === q.taskName)
-      .filter((h) => q.createdAfter === undefined || num(h, F.creationTime) >= q.createdAfter)
-      .filter((h) => q.createdBefore === undefined || num(h, F.creationTime) < q.createdBefore)
-      .sort((a, b) => num(b, F.creationTime) - num(a, F.creationTime) || (a[F.key] < b[F.key] ? 1 : -1));
-    const page = rows.slice(0, q.pageSize);
+    const page: FlatRecord[] = [];
+    let more = false;
+    for (const key of this.byCreation.after(cTime, cKey)) {
+      const h = this.sigs.get(key);
+      if (!h || num(h, F.expireTime) <= now) continue;
+      const t = num(h, F.creationTime);
+      if (q.createdBefore !== undefined && t >= q.createdBefore) continue;
+      if (q.createdAfter !== undefined && t < q.createdAfter) break;
+      if (q.statuses.length > 0 && !q.statuses.includes(num(h, F.status))) continue;
+      if (q.taskName && h[F.taskName] !== q.taskName) continue;
+      if (page.length === q.pageSize) {
+        more = true;
+        break;
+      }
+      page.push(h);
+    }
     const last = page[page.length - 1];
     return {
       records: page.map((h) => decodeRecord(h, now)),
-      cursor: rows.length > q.pageSize && last ? str([num(last, F.creationTime), last[F.key]]) : undefined,
+      cursor: more && last ? str([num(last, F.creationTime), last[F.key]]) : undefined,
     };
   }
 
@@ -82,7 +88,9 @@ export class MemoryStore implements S.Store {
       });
     }
     const h = newFlatRecord(c);
+    this.forget(c.key);
     this.sigs.set(c.key, h);
+    this.byCreation.insert(c.creationTime, c.key);
     const tx = this.tx();
     tx.touch(h, EventType.CREATED);
     tx.commit();
@@ -104,7 +112,7 @@ export class MemoryStore implements S.Store {
     const tx = this.tx();
     tx.touch(h, EventType.DELETED);
     const rev = tx.commit();
-    this.sigs.delete(key);
+    this.forget(key);
     return rev;
   }
 
@@ -290,10 +298,17 @@ export class MemoryStore implements S.Store {
   find(key: string): FlatRecord | undefined {
     const h = this.sigs.get(key);
     if (h && num(h, F.expireTime) <= this.opts.now()) {
-      this.sigs.delete(key);
+      this.forget(key);
       return undefined;
     }
     return h;
+  }
+
+  private forget(key: string) {
+    const h = this.sigs.get(key);
+    if (!h) return;
+    this.sigs.delete(key);
+    this.byCreation.remove(num(h, F.creationTime), key);
   }
 
   private existing(key: string) {
@@ -357,7 +372,7 @@ export class MemoryStore implements S.Store {
 
   private sweep() {
     const now = this.opts.now();
-    for (const [k, h] of this.sigs) if (num(h, F.expireTime) <= now) this.sigs.delete(k);
+    for (const [k, h] of this.sigs) if (num(h, F.expireTime) <= now) this.forget(k);
     for (const [id, r] of this.requests) if (r.expireAt <= now) this.requests.delete(id);
   }
 }
