@@ -1,12 +1,13 @@
-import { Code } from "@connectrpc/connect";
 import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
-import { aborted, failedPrecondition, notFound, ServiceError } from "../../core/errors.js";
+import { notFound } from "../../core/errors.js";
+import { refusals } from "../refusals.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
-import { isTerminal, refusalReason, Status, statusName, type TransitionRule } from "../../core/status.js";
+import { refusalReason, Status, type TransitionRule } from "../../core/status.js";
 import { decodeRecord, DispatchState, F, newFlatRecord, type FlatRecord } from "../record.js";
 import type * as S from "../store.js";
 import { CreationIndex } from "./creation-index.js";
 import { MemoryEventLog } from "./memory-events.js";
+import { json, Tx } from "./memory-tx.js";
 import { MemoryOutbox } from "./memory-outbox.js";
 
 const str = JSON.stringify;
@@ -83,9 +84,7 @@ export class MemoryStore implements S.Store {
       return !h || h[F.removed] === "1";
     });
     if (missing.length > 0) {
-      throw failedPrecondition("CALLBACKS_NOT_FOUND", `callbacks not found: ${missing.join(", ")}`, {
-        missing: missing.join(","),
-      });
+      throw refusals.callbacksNotFound(missing);
     }
     const h = newFlatRecord(c);
     this.forget(c.key);
@@ -128,7 +127,7 @@ export class MemoryStore implements S.Store {
     const h = this.guarded(key, guard);
     const from = num(h, F.status);
     if (rule.noop.includes(from)) return this.unchanged(h);
-    if (!rule.from.includes(from)) throw invalid(refusalReason(rule, from), rule.name, from);
+    if (!rule.from.includes(from)) throw refusals.status(refusalReason(rule, from), rule.name, from);
     const tx = this.tx();
     tx.setStatus(h, rule.to);
     if (rule.cancelRun) tx.cancelRun(h, from);
@@ -146,11 +145,9 @@ export class MemoryStore implements S.Store {
     const status = num(h, F.status);
     if (num(h, F.attempt) > 0) {
       if (c.requestId && c.requestId === h[F.runRequestId]) return this.unchanged(h);
-      throw failedPrecondition("ALREADY_DISPATCHED", `signature ${c.key} was already dispatched`, {
-        run_id: h[F.runId] ?? "",
-      });
+      throw refusals.alreadyDispatched(c.key, h[F.runId] ?? "");
     }
-    if (status !== Status.PENDING && status !== Status.SUSPENDED) throw invalid("INVALID_TRANSITION", "run", status);
+    if (status !== Status.PENDING && status !== Status.SUSPENDED) throw refusals.status("INVALID_TRANSITION", "run", status);
     const tx = this.tx();
     h[F.lastInput] = str(c.input);
     h[F.runRequestId] = c.requestId;
@@ -162,13 +159,13 @@ export class MemoryStore implements S.Store {
 
   async lock(c: S.LockCommand) {
     const h = this.existing(c.key);
-    if (h[F.removed] === "1") throw removedError(c.key);
+    if (h[F.removed] === "1") throw refusals.removed(c.key);
     const now = this.opts.now();
     const live = h[F.lockId] && num(h, F.lockExpire) > now;
     if (c.renewLockId) {
-      if (!live || h[F.lockId] !== c.renewLockId) throw lockMismatch(c.key);
+      if (!live || h[F.lockId] !== c.renewLockId) throw refusals.lockMismatch(c.key);
     } else {
-      if (live) throw locked(h);
+      if (live) throw refusals.locked(h[F.key], num(h, F.lockExpire), h[F.lockOwner] ?? "");
       h[F.lockId] = c.newLockId;
     }
     h[F.lockOwner] = c.owner;
@@ -179,7 +176,7 @@ export class MemoryStore implements S.Store {
   async unlock(key: string, lockId: string) {
     const h = this.existing(key);
     const live = h[F.lockId] && num(h, F.lockExpire) > this.opts.now();
-    if (!live || h[F.lockId] !== lockId) throw lockMismatch(key);
+    if (!live || h[F.lockId] !== lockId) throw refusals.lockMismatch(key);
     h[F.lockId] = "";
     h[F.lockOwner] = "";
     h[F.lockExpire] = "";
@@ -319,19 +316,16 @@ export class MemoryStore implements S.Store {
 
   private guarded(key: string, guard: S.Guard, o: { allowRemoved?: boolean } = {}) {
     const h = this.existing(key);
-    if (!o.allowRemoved && h[F.removed] === "1") throw removedError(key);
+    if (!o.allowRemoved && h[F.removed] === "1") throw refusals.removed(key);
     this.checkLock(h, guard.lockId);
     if (guard.expectedRevision && guard.expectedRevision !== num(h, F.revision)) {
-      throw aborted("REVISION_MISMATCH", `signature ${key} is at revision ${h[F.revision]}`, {
-        expected_revision: String(guard.expectedRevision),
-        current_revision: h[F.revision],
-      });
+      throw refusals.revisionMismatch(key, String(guard.expectedRevision), h[F.revision]);
     }
     return h;
   }
 
   private checkLock(h: FlatRecord, lockId: string | undefined) {
-    if (h[F.lockId] && num(h, F.lockExpire) > this.opts.now() && h[F.lockId] !== lockId) throw locked(h);
+    if (h[F.lockId] && num(h, F.lockExpire) > this.opts.now() && h[F.lockId] !== lockId) throw refusals.locked(h[F.key], num(h, F.lockExpire), h[F.lockOwner] ?? "");
   }
 
   /** Worker-report preconditions: lease, run fence, removed, then ACTIVE (or the report's own final status). */
@@ -339,14 +333,12 @@ export class MemoryStore implements S.Store {
     const h = this.existing(key);
     this.checkLock(h, guard.lockId);
     if (!h[F.runId] || h[F.runId] !== runId) {
-      throw failedPrecondition("STALE_RUN", `run ${runId} is not the current run of ${key}`, {
-        current_run_id: h[F.runId] ?? "",
-      });
+      throw refusals.staleRun(key, runId, h[F.runId] ?? "");
     }
     const status = num(h, F.status);
     if (status === finalStatus) return h;
-    if (h[F.removed] === "1") throw removedError(key);
-    if (status !== Status.ACTIVE) throw invalid("TASK_NOT_ACTIVE", "report", status);
+    if (h[F.removed] === "1") throw refusals.removed(key);
+    if (status !== Status.ACTIVE) throw refusals.status("TASK_NOT_ACTIVE", "report", status);
     return h;
   }
 
@@ -377,126 +369,6 @@ export class MemoryStore implements S.Store {
   }
 }
 
-type PendingEvent = { type: EventType; key: string; time: number; flat: FlatRecord };
-
-/** The changes of one mutation, committed under one revision. */
-class Tx {
-  private readonly events: PendingEvent[] = [];
-  private readonly outboxEntries: S.OutboxDraft[] = [];
-  private readonly touched: FlatRecord[] = [];
-  private readonly now: number;
-
-  constructor(
-    private readonly store: MemoryStore,
-    private readonly opts: S.StoreOptions,
-  ) {
-    this.now = opts.now();
-  }
-
-  touch(h: FlatRecord, type: EventType) {
-    if (!this.touched.includes(h)) this.touched.push(h);
-    this.events.push({ type, key: h[F.key], time: this.now, flat: h });
-  }
-
-  setStatus(h: FlatRecord, to: Status) {
-    h[F.lastStatus] = h[F.status];
-    h[F.status] = String(to);
-    this.touch(h, EventType.STATUS_CHANGED);
-  }
-
-  newRun(h: FlatRecord, attempt: number, state: DispatchState) {
-    h[F.attempt] = String(attempt);
-    h[F.runId] = "";
-    h[F.dispatchTime] = String(this.now);
-    h[F.dispatchState] = String(state);
-    this.touch(h, EventType.RUN_QUEUED);
-    if (state === DispatchState.QUEUED) this.outboxEntries.push({ kind: "trigger", key: h[F.key], attempt });
-  }
-
-  requeue(h: FlatRecord) {
-    this.newRun(h, num(h, F.attempt) + 1, DispatchState.QUEUED);
-  }
-
-  enqueueCancel(key: string, runId: string) {
-    this.outboxEntries.push({ kind: "cancel", key, runId });
-  }
-
-  cancelRun(h: FlatRecord, from: Status) {
-    const inFlight = from === Status.PENDING || from === Status.ACTIVE || from === Status.SUSPENDED;
-    if (inFlight && h[F.runId]) this.enqueueCancel(h[F.key], h[F.runId]);
-  }
-
-  /** FAILED with error callbacks dispatched and the success tree retired. */
-  fail(h: FlatRecord, error: S.TaskErrorInput) {
-    this.setStatus(h, Status.FAILED);
-    const input = h[F.lastInput] ? (JSON.parse(h[F.lastInput]) as JsonObject) : {};
-    const dispatched = this.dispatchCallbacks(json(h[F.errorCallbacks]), () => ({ ...input, mageflow_error: { ...error } }));
-    h[F.dispatchedCallbacks] = str(dispatched);
-    this.retire(json(h[F.successCallbacks]), true, true, new Set([h[F.key]]));
-  }
-
-  dispatchCallbacks(keys: string[], base: (cb: FlatRecord) => JsonObject) {
-    const out: string[] = [];
-    for (const k of keys) {
-      const cb = this.store.find(k);
-      if (!cb || cb[F.removed] === "1" || num(cb, F.attempt) > 0) continue;
-      const status = num(cb, F.status);
-      if (status !== Status.PENDING && status !== Status.SUSPENDED) continue;
-      cb[F.base] = str(base(cb));
-      this.newRun(cb, 1, status === Status.SUSPENDED ? DispatchState.PARKED : DispatchState.QUEUED);
-      out.push(k);
-    }
-    return out;
-  }
-
-  /**
-   * Retires `roots` and, recursively, their callbacks: at the roots only the branches the
-   * flags select, below them both. Returns the retired keys.
-   */
-  retire(roots: string[], withError: boolean, withSuccess: boolean, visited = new Set<string>()) {
-    const out: string[] = [];
-    const queue: Array<[string, boolean, boolean]> = roots.map((k) => [k, withError, withSuccess]);
-    while (queue.length > 0) {
-      const [k, followError, followSuccess] = queue.shift()!;
-      if (visited.has(k)) continue;
-      visited.add(k);
-      const h = this.store.find(k);
-      if (!h || h[F.removed] === "1") continue;
-      h[F.removed] = "1";
-      if (!isTerminal(num(h, F.status)) && h[F.runId]) this.enqueueCancel(k, h[F.runId]);
-      this.touch(h, EventType.REMOVED);
-      out.push(k);
-      if (followError) for (const e of json<string[]>(h[F.errorCallbacks])) queue.push([e, true, true]);
-      if (followSuccess) for (const e of json<string[]>(h[F.successCallbacks])) queue.push([e, true, true]);
-    }
-    return out;
-  }
-
-  commit(): number {
-    if (this.events.length === 0) {
-      for (const o of this.outboxEntries) this.store.outbox.add(o);
-      return 0;
-    }
-    for (const h of this.touched) {
-      const done = isTerminal(num(h, F.status)) || h[F.removed] === "1";
-      h[F.updateTime] = String(this.now);
-      h[F.expireTime] = String(this.now + (done ? this.opts.doneTtlMs : this.opts.activeTtlMs));
-    }
-    return this.store.commit((revision) => {
-      for (const h of this.touched) h[F.revision] = String(revision);
-      return this.events.map((e) => ({
-        revision,
-        type: e.type,
-        key: e.key,
-        time: e.time,
-        record: decodeRecord({ ...e.flat }, e.time),
-      }));
-    }, this.outboxEntries);
-  }
-}
-
-const json = <T = string[]>(s: string | undefined): T => (s ? JSON.parse(s) : []) as T;
-
 const START_SKIP: Partial<Record<Status, string>> = {
   [Status.SUSPENDED]: "SIGNATURE_SUSPENDED",
   [Status.INTERRUPTED]: "SIGNATURE_INTERRUPTED",
@@ -504,24 +376,3 @@ const START_SKIP: Partial<Record<Status, string>> = {
   [Status.DONE]: "RUN_FINISHED",
   [Status.FAILED]: "RUN_FINISHED",
 };
-
-function invalid(reason: string, op: string, current: Status) {
-  return failedPrecondition(reason, `cannot ${op} a signature in status ${statusName(current)}`, {
-    current_status: statusName(current),
-  });
-}
-
-function removedError(key: string) {
-  return failedPrecondition("SIGNATURE_REMOVED", `signature ${key} was removed`, { key });
-}
-
-function lockMismatch(key: string) {
-  return failedPrecondition("LOCK_MISMATCH", `lock_id does not match the lease held on ${key}`, { key });
-}
-
-function locked(h: FlatRecord) {
-  return new ServiceError(Code.Aborted, "SIGNATURE_LOCKED", `signature ${h[F.key]} is locked`, {
-    expire_time: new Date(num(h, F.lockExpire)).toISOString(),
-    owner: h[F.lockOwner] ?? "",
-  });
-}

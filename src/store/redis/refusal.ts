@@ -1,6 +1,6 @@
-import { Code } from "@connectrpc/connect";
-import { aborted, failedPrecondition, notFound, ServiceError } from "../../core/errors.js";
-import { statusName, type Status } from "../../core/status.js";
+import { failedPrecondition, notFound, type ServiceError } from "../../core/errors.js";
+import type { Status } from "../../core/status.js";
+import { refusals } from "../refusals.js";
 
 /** What the TS caller knows about the refused request, for the error message. */
 export interface RefusalContext {
@@ -23,26 +23,20 @@ export function refusalError(reply: unknown[], ctx: RefusalContext): ServiceErro
     case "SIGNATURE_NOT_FOUND":
       return notFound(key);
     case "SIGNATURE_REMOVED":
-      return failedPrecondition(reason, `signature ${key} was removed`, { key });
+      return refusals.removed(key);
     case "SIGNATURE_LOCKED":
-      return new ServiceError(Code.Aborted, reason, `signature ${key} is locked`, {
-        expire_time: new Date(Number(facts.expire_time)).toISOString(),
-        owner: facts.owner ?? "",
-      });
+      return refusals.locked(key, Number(facts.expire_time), facts.owner ?? "");
     case "REVISION_MISMATCH":
-      return aborted(reason, `signature ${key} is at revision ${facts.current_revision}`, facts);
+      return refusals.revisionMismatch(key, facts.expected_revision, facts.current_revision);
     case "LOCK_MISMATCH":
-      return failedPrecondition(reason, `lock_id does not match the lease held on ${key}`, { key });
+      return refusals.lockMismatch(key);
     case "STALE_RUN":
-      return failedPrecondition(reason, `run ${ctx.runId} is not the current run of ${key}`, facts);
+      return refusals.staleRun(key, ctx.runId ?? "", facts.current_run_id ?? "");
     case "ALREADY_DISPATCHED":
-      return failedPrecondition(reason, `signature ${key} was already dispatched`, facts);
+      return refusals.alreadyDispatched(key, facts.run_id ?? "");
     case "CALLBACKS_NOT_FOUND":
-      return failedPrecondition(reason, `callbacks not found: ${facts.missing.split(",").join(", ")}`, facts);
+      return refusals.callbacksNotFound(facts.missing.split(","));
   }
-  if (facts.current_status !== undefined) {
-    const status = statusName(Number(facts.current_status) as Status);
-    return failedPrecondition(reason, `cannot ${ctx.op} a signature in status ${status}`, { current_status: status });
-  }
+  if (facts.current_status !== undefined) return refusals.status(reason, ctx.op, Number(facts.current_status) as Status);
   return failedPrecondition(reason, `${reason} (${key})`, facts);
 }

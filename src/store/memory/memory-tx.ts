@@ -1,0 +1,129 @@
+import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
+import type { JsonObject } from "../../core/json.js";
+import { isTerminal, Status } from "../../core/status.js";
+import { decodeRecord, DispatchState, F, type FlatRecord } from "../record.js";
+import type * as S from "../store.js";
+import type { MemoryStore } from "./memory-store.js";
+
+const str = JSON.stringify;
+const num = (h: FlatRecord, f: string) => Number(h[f] || 0);
+
+type PendingEvent = { type: EventType; key: string; time: number; flat: FlatRecord };
+
+/** The changes of one mutation, committed under one revision. */
+export class Tx {
+  private readonly events: PendingEvent[] = [];
+  private readonly outboxEntries: S.OutboxDraft[] = [];
+  private readonly touched: FlatRecord[] = [];
+  private readonly now: number;
+
+  constructor(
+    private readonly store: MemoryStore,
+    private readonly opts: S.StoreOptions,
+  ) {
+    this.now = opts.now();
+  }
+
+  touch(h: FlatRecord, type: EventType) {
+    if (!this.touched.includes(h)) this.touched.push(h);
+    this.events.push({ type, key: h[F.key], time: this.now, flat: h });
+  }
+
+  setStatus(h: FlatRecord, to: Status) {
+    h[F.lastStatus] = h[F.status];
+    h[F.status] = String(to);
+    this.touch(h, EventType.STATUS_CHANGED);
+  }
+
+  newRun(h: FlatRecord, attempt: number, state: DispatchState) {
+    h[F.attempt] = String(attempt);
+    h[F.runId] = "";
+    h[F.dispatchTime] = String(this.now);
+    h[F.dispatchState] = String(state);
+    this.touch(h, EventType.RUN_QUEUED);
+    if (state === DispatchState.QUEUED) this.outboxEntries.push({ kind: "trigger", key: h[F.key], attempt });
+  }
+
+  requeue(h: FlatRecord) {
+    this.newRun(h, num(h, F.attempt) + 1, DispatchState.QUEUED);
+  }
+
+  enqueueCancel(key: string, runId: string) {
+    this.outboxEntries.push({ kind: "cancel", key, runId });
+  }
+
+  cancelRun(h: FlatRecord, from: Status) {
+    const inFlight = from === Status.PENDING || from === Status.ACTIVE || from === Status.SUSPENDED;
+    if (inFlight && h[F.runId]) this.enqueueCancel(h[F.key], h[F.runId]);
+  }
+
+  /** FAILED with error callbacks dispatched and the success tree retired. */
+  fail(h: FlatRecord, error: S.TaskErrorInput) {
+    this.setStatus(h, Status.FAILED);
+    const input = h[F.lastInput] ? (JSON.parse(h[F.lastInput]) as JsonObject) : {};
+    const dispatched = this.dispatchCallbacks(json(h[F.errorCallbacks]), () => ({ ...input, mageflow_error: { ...error } }));
+    h[F.dispatchedCallbacks] = str(dispatched);
+    this.retire(json(h[F.successCallbacks]), true, true, new Set([h[F.key]]));
+  }
+
+  dispatchCallbacks(keys: string[], base: (cb: FlatRecord) => JsonObject) {
+    const out: string[] = [];
+    for (const k of keys) {
+      const cb = this.store.find(k);
+      if (!cb || cb[F.removed] === "1" || num(cb, F.attempt) > 0) continue;
+      const status = num(cb, F.status);
+      if (status !== Status.PENDING && status !== Status.SUSPENDED) continue;
+      cb[F.base] = str(base(cb));
+      this.newRun(cb, 1, status === Status.SUSPENDED ? DispatchState.PARKED : DispatchState.QUEUED);
+      out.push(k);
+    }
+    return out;
+  }
+
+  /**
+   * Retires `roots` and, recursively, their callbacks: at the roots only the branches the
+   * flags select, below them both. Returns the retired keys.
+   */
+  retire(roots: string[], withError: boolean, withSuccess: boolean, visited = new Set<string>()) {
+    const out: string[] = [];
+    const queue: Array<[string, boolean, boolean]> = roots.map((k) => [k, withError, withSuccess]);
+    while (queue.length > 0) {
+      const [k, followError, followSuccess] = queue.shift()!;
+      if (visited.has(k)) continue;
+      visited.add(k);
+      const h = this.store.find(k);
+      if (!h || h[F.removed] === "1") continue;
+      h[F.removed] = "1";
+      if (!isTerminal(num(h, F.status)) && h[F.runId]) this.enqueueCancel(k, h[F.runId]);
+      this.touch(h, EventType.REMOVED);
+      out.push(k);
+      if (followError) for (const e of json<string[]>(h[F.errorCallbacks])) queue.push([e, true, true]);
+      if (followSuccess) for (const e of json<string[]>(h[F.successCallbacks])) queue.push([e, true, true]);
+    }
+    return out;
+  }
+
+  commit(): number {
+    if (this.events.length === 0) {
+      for (const o of this.outboxEntries) this.store.outbox.add(o);
+      return 0;
+    }
+    for (const h of this.touched) {
+      const done = isTerminal(num(h, F.status)) || h[F.removed] === "1";
+      h[F.updateTime] = String(this.now);
+      h[F.expireTime] = String(this.now + (done ? this.opts.doneTtlMs : this.opts.activeTtlMs));
+    }
+    return this.store.commit((revision) => {
+      for (const h of this.touched) h[F.revision] = String(revision);
+      return this.events.map((e) => ({
+        revision,
+        type: e.type,
+        key: e.key,
+        time: e.time,
+        record: decodeRecord({ ...e.flat }, e.time),
+      }));
+    }, this.outboxEntries);
+  }
+}
+
+export const json = <T = string[]>(s: string | undefined): T => (s ? JSON.parse(s) : []) as T;
