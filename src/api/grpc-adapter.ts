@@ -26,7 +26,7 @@ export function addGrpcService<S extends DescService>(
       responseStream: streaming,
       requestSerialize: serializer(m.input) as (v: unknown) => Buffer,
       requestDeserialize: (b: Buffer) => fromBinary(m.input, b),
-      responseSerialize: (encoders[m.localName] ? (msg: never) => Buffer.from(encoders[m.localName](msg)) : serializer(m.output)) as (v: unknown) => Buffer,
+      responseSerialize: (encoders[m.localName] ? (msg: never) => toBuffer(encoders[m.localName](msg)) : serializer(m.output)) as (v: unknown) => Buffer,
       responseDeserialize: (b: Buffer) => fromBinary(m.output, b),
     };
     const fn = (impl as unknown as Record<string, (req: unknown, ctx: unknown) => unknown>)[m.localName].bind(impl);
@@ -34,6 +34,8 @@ export function addGrpcService<S extends DescService>(
   }
   server.addService(definition as grpc.ServiceDefinition, handlers);
 }
+
+const toBuffer = (b: Uint8Array) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 const serializer = (desc: DescMessage) => (msg: object) =>
   Buffer.from(toBinary(desc, (msg as { $typeName?: string }).$typeName ? (msg as never) : create(desc, msg as never)));

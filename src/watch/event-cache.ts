@@ -20,18 +20,41 @@ export function eventMessage(e: StoredEvent): SignatureEvent {
   return m;
 }
 
-/** WatchSignaturesResponse in wire format, reusing each event's encoding. */
-export function encodeWatchResponse(msg: { events?: SignatureEvent[]; revision?: bigint; bookmark?: boolean }): Uint8Array {
-  const w = new BinaryWriter();
-  for (const e of msg.events ?? []) {
+/** WatchSignaturesResponse in wire format, reusing each event's encoding: one buffer, one copy per event. */
+export function encodeWatchResponse(msg: { events?: SignatureEvent[]; revision?: bigint; bookmark?: boolean }): Buffer {
+  const parts = (msg.events ?? []).map((e) => {
     let bytes = encoded.get(e);
     if (!bytes) {
       bytes = toBinary(SignatureEventSchema, e);
       encoded.set(e, bytes);
     }
-    w.tag(1, WireType.LengthDelimited).bytes(bytes);
+    return bytes;
+  });
+  const tail = new BinaryWriter();
+  if (msg.revision) tail.tag(2, WireType.Varint).int64(msg.revision);
+  if (msg.bookmark) tail.tag(3, WireType.Varint).bool(true);
+  const end = tail.finish();
+  let size = end.length;
+  for (const p of parts) size += 1 + varintSize(p.length) + p.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const p of parts) {
+    out[at++] = 0x0a; // field 1, length-delimited
+    at = writeVarint(out, at, p.length);
+    out.set(p, at);
+    at += p.length;
   }
-  if (msg.revision) w.tag(2, WireType.Varint).int64(msg.revision);
-  if (msg.bookmark) w.tag(3, WireType.Varint).bool(true);
-  return w.finish();
+  out.set(end, at);
+  return out;
+}
+
+const varintSize = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+
+function writeVarint(buf: Buffer, at: number, n: number) {
+  while (n >= 0x80) {
+    buf[at++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  buf[at++] = n;
+  return at;
 }

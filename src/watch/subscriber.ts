@@ -4,6 +4,7 @@ import type { StoredEvent } from "../store/store.js";
 export class Subscriber {
   private queue: StoredEvent[] = [];
   private wake?: () => void;
+  private signal?: AbortSignal;
   overflowed = false;
   ended = false;
 
@@ -40,17 +41,18 @@ export class Subscriber {
 
   /** Takes everything queued, waiting up to `ms` when the queue is empty. */
   async take(ms: number, signal: AbortSignal): Promise<StoredEvent[]> {
+    if (this.signal !== signal) {
+      this.signal = signal;
+      signal.addEventListener("abort", () => this.wake?.(), { once: true });
+    }
     if (this.queue.length === 0 && !this.ended && !signal.aborted) {
       await new Promise<void>((resolve) => {
-        const done = () => {
+        const timer = setTimeout(() => this.wake?.(), ms);
+        this.wake = () => {
           clearTimeout(timer);
-          signal.removeEventListener("abort", done);
           this.wake = undefined;
           resolve();
         };
-        const timer = setTimeout(done, ms);
-        signal.addEventListener("abort", done);
-        this.wake = done;
       });
     }
     const out = this.queue;
