@@ -1,3 +1,5 @@
+import v8 from "node:v8";
+import type { DescMessage } from "@bufbuild/protobuf";
 import { Ajv, type ValidateFunction } from "ajv";
 import { invalidArgument, type FieldViolation } from "../core/errors.js";
 import type { JsonObject, JsonValue } from "../core/json.js";
@@ -63,7 +65,11 @@ export class Violations {
 
   schema(field: string, schema: JsonObject | undefined) {
     if (schema === undefined) return;
+    const before = this.list.length;
     this.json(field, schema);
+    if (this.list.length > before) return;
+    const costly = costlyKeyword(schema);
+    if (costly) return this.add(field, costly);
     try {
       compileSchema(schema);
     } catch (e) {
@@ -76,6 +82,21 @@ export class Violations {
   }
 }
 
+/** Checking `uniqueItems` compares every pair of items: it needs a `maxItems` that keeps that cheap. */
+const MAX_UNIQUE_ITEMS = 1000;
+
+function costlyKeyword(v: JsonValue, path = ""): string | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  if (!Array.isArray(v) && v.uniqueItems === true && !(typeof v.maxItems === "number" && v.maxItems <= MAX_UNIQUE_ITEMS)) {
+    return `uniqueItems${path ? ` at ${path}` : ""} needs maxItems of at most ${MAX_UNIQUE_ITEMS} (checking it compares every pair of items)`;
+  }
+  for (const [k, c] of Object.entries(v)) {
+    const found = costlyKeyword(c, path ? `${path}.${k}` : k);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 function jsonDepth(v: JsonValue, depth = 1): number {
   if (typeof v !== "object" || v === null) return depth;
   let max = depth;
@@ -86,15 +107,47 @@ function jsonDepth(v: JsonValue, depth = 1): number {
   return max;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false });
+// Schemas come from callers, and so do their regular expressions (`pattern`, `patternProperties`).
+// A backtracking engine can take exponential time on them (`^(a+)+$`), stalling the whole server:
+// they run on V8's linear-time engine (the `l` flag) instead, which refuses what it cannot run in
+// linear time (backreferences, lookarounds). That engine has no unicode mode (`\p{…}`, `\u{…}`).
+v8.setFlagsFromString("--enable-experimental-regexp-engine");
+const LINEAR_REGEXP = (() => {
+  try {
+    return new RegExp("a", "l").test("a");
+  } catch {
+    return false;
+  }
+})();
+const MAX_PATTERN = 1000;
+
+function linearRegExp(pattern: string): RegExp {
+  if (!LINEAR_REGEXP) throw new Error("regular expressions (pattern, patternProperties) are not supported on this runtime");
+  if (pattern.length > MAX_PATTERN) throw new Error(`pattern longer than ${MAX_PATTERN} characters`);
+  if (/\\[pPu]\{/.test(pattern)) throw new Error(`pattern ${JSON.stringify(pattern.slice(0, 100))}: \\p{…} and \\u{…} escapes are not supported`);
+  try {
+    return new RegExp(pattern, "l");
+  } catch (e) {
+    throw new Error(`pattern ${JSON.stringify(pattern.slice(0, 100))} is not allowed: ${(e as Error).message.replace(/^Invalid regular expression: /, "")} (backreferences and lookarounds cannot run in linear time)`);
+  }
+}
+linearRegExp.code = "new RegExp";
+
+/** Compiled schemas, by their JSON; a new Ajv instance (dropping its caches too) once there are many. */
+const MAX_COMPILED = 200;
+const newAjv = () => new Ajv({ allErrors: true, strict: false, unicodeRegExp: false, addUsedSchema: false, code: { regExp: linearRegExp } });
+let ajv = newAjv();
 const compiled = new Map<string, ValidateFunction>();
 
 function compileSchema(schema: JsonObject): ValidateFunction {
   const id = JSON.stringify(schema);
   let fn = compiled.get(id);
   if (!fn) {
+    if (compiled.size >= MAX_COMPILED) {
+      compiled.clear();
+      ajv = newAjv();
+    }
     fn = ajv.compile(schema);
-    if (compiled.size > 1000) compiled.clear();
     compiled.set(id, fn);
   }
   return fn;
@@ -108,4 +161,43 @@ export function schemaViolations(schema: JsonObject, input: JsonObject, field = 
     field: `${field}${e.instancePath.replace(/\//g, ".")}`,
     description: e.message ?? "invalid",
   }));
+}
+
+// The ranges protobuf's JSON mapping allows (0001-01-01 to 9999-12-31; ±10000 years). Binary
+// protobuf carries any int64, and a stored value out of range could no longer be sent as JSON.
+const TIMESTAMP_SECONDS = [-62_135_596_800n, 253_402_300_799n] as const;
+const DURATION_SECONDS = 315_576_000_000n;
+
+/**
+ * Out-of-range google.protobuf.Timestamp and Duration values anywhere in a request (the
+ * request is walked by its descriptor), as field violations named by proto field paths.
+ */
+export function wellKnownViolations(desc: DescMessage, msg: object, prefix = ""): FieldViolation[] {
+  const out: FieldViolation[] = [];
+  for (const f of desc.fields) {
+    if (f.fieldKind !== "message" && !(f.fieldKind === "list" && f.listKind === "message")) continue;
+    const value = (msg as Record<string, unknown>)[f.localName];
+    if (value === undefined || value === null) continue;
+    const items = Array.isArray(value) ? value : [value];
+    items.forEach((item, i) => {
+      const path = `${prefix}${f.name}${Array.isArray(value) ? `[${i}]` : ""}`;
+      const problem = wellKnownProblem(f.message!.typeName, item as { seconds?: bigint; nanos?: number });
+      if (problem) out.push({ field: path, description: problem });
+      else if (!f.message!.typeName.startsWith("google.protobuf.") && typeof item === "object") out.push(...wellKnownViolations(f.message!, item as object, `${path}.`));
+    });
+  }
+  return out;
+}
+
+function wellKnownProblem(typeName: string, v: { seconds?: bigint; nanos?: number }): string | undefined {
+  const seconds = BigInt(v.seconds ?? 0n);
+  const nanos = v.nanos ?? 0;
+  if (typeName === "google.protobuf.Timestamp") {
+    if (seconds < TIMESTAMP_SECONDS[0] || seconds > TIMESTAMP_SECONDS[1]) return "must be from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z";
+    if (nanos < 0 || nanos > 999_999_999) return "nanos must be from 0 to 999999999";
+  } else if (typeName === "google.protobuf.Duration") {
+    if (seconds < -DURATION_SECONDS || seconds > DURATION_SECONDS) return "must be within ±10000 years";
+    if (nanos < -999_999_999 || nanos > 999_999_999 || (seconds > 0n && nanos < 0) || (seconds < 0n && nanos > 0)) return "nanos must be within ±999999999 and have the sign of seconds";
+  }
+  return undefined;
 }

@@ -120,14 +120,16 @@ function messageProblem(data: Uint8Array, input: DescMessage, encoding: string, 
 
 function envelopedProblem(bytes: Uint8Array, input: DescMessage, encoding: string, readMaxBytes: number): string | undefined {
   for (let off = 0; off < bytes.length; ) {
-    if (bytes.length - off < 5) return undefined; // incomplete envelope: Connect answers INVALID_ARGUMENT
     const flags = bytes[off];
+    // Connect looks at the compressed flag before anything else: it must not meet one it cannot decompress.
+    if (flags & 1 && encoding === "identity") return "a compressed message without a message encoding header";
+    if (bytes.length - off < 5) return undefined; // incomplete envelope: Connect answers INVALID_ARGUMENT
     const len = new DataView(bytes.buffer, bytes.byteOffset + off + 1, 4).getUint32(0);
     if (bytes.length - off - 5 < len) return undefined;
     const data = bytes.subarray(off + 5, off + 5 + len);
     off += 5 + len;
-    if ((flags & ~1) !== 0) continue; // not a plain message frame: Connect judges it
-    if (flags & 1 && encoding === "identity") return "a compressed message without a message encoding header";
+    // Requests carry message frames only (flag 0, or 1 compressed); Connect would parse any other as a message too.
+    if ((flags & ~1) !== 0) return `envelope flags 0x${flags.toString(16)} are not allowed in a request`;
     const p = messageProblem(data, input, flags & 1 ? encoding : "identity", readMaxBytes);
     if (p !== undefined) return p;
   }
