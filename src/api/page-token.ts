@@ -10,7 +10,7 @@ export function decodePageToken(token: string, filter: unknown): string | undefi
   if (!token) return undefined;
   try {
     const { c, f } = JSON.parse(Buffer.from(token, "base64url").toString()) as { c: string; f: string };
-    if (typeof c === "string" && f === fingerprint(filter)) return c;
+    if (typeof c === "string" && f === fingerprint(filter) && isCursor(c)) return c;
   } catch {
     // fall through
   }
@@ -18,3 +18,16 @@ export function decodePageToken(token: string, filter: unknown): string | undefi
 }
 
 const fingerprint = (filter: unknown) => createHash("sha256").update(JSON.stringify(filter)).digest("base64url").slice(0, 16);
+
+/**
+ * The stores' cursors are JSON `[creation time ms, key]`. Tokens are not signed (the fingerprint
+ * only binds the filter), so a caller can forge one: its cursor must have that shape.
+ */
+function isCursor(c: string): boolean {
+  try {
+    const v = JSON.parse(c) as unknown;
+    return Array.isArray(v) && v.length === 2 && Number.isFinite(v[0]) && typeof v[1] === "string" && v[1].length <= 256;
+  } catch {
+    return false;
+  }
+}

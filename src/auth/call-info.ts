@@ -10,6 +10,8 @@ export interface CallInfo {
   connection?: unknown;
   /** Set when the request body was not a valid message; the call is answered INVALID_ARGUMENT. */
   badRequest?: string;
+  /** Set (to the limit) when the request body was larger than allowed; the call is answered RESOURCE_EXHAUSTED. */
+  tooLarge?: number;
 }
 
 export const CALL_INFO = createContextKey<CallInfo>({});

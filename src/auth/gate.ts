@@ -19,7 +19,8 @@ export class Gate {
 
   /**
    * In order: authentication (UNAUTHENTICATED), the role (PERMISSION_DENIED), the request body
-   * (INVALID_ARGUMENT when it could not be decoded), then the caller's namespace.
+   * (RESOURCE_EXHAUSTED when too large, INVALID_ARGUMENT when it could not be decoded or holds
+   * out-of-range timestamps), then the caller's namespace.
    */
   async enter(method: DescMethod, req: unknown, ctx: HandlerContext): Promise<{ identity: Identity; namespace: Namespace; info: ReturnType<typeof callInfoOf> }> {
     const identity = this.auth.authenticate(ctx.requestHeader);
@@ -30,6 +31,11 @@ export class Gate {
       });
     }
     const info = callInfoOf(req, ctx);
+    if (info.tooLarge !== undefined) {
+      throw new ServiceError(Code.ResourceExhausted, "REQUEST_TOO_LARGE", `the request is larger than ${info.tooLarge} bytes (the server's MAX_REQUEST_BYTES)`, {
+        limit: String(info.tooLarge),
+      });
+    }
     if (info.badRequest !== undefined) throw invalidArgument([{ field: "(request body)", description: info.badRequest }]);
     const outOfRange = wellKnownViolations(method.input, req as object);
     if (outOfRange.length > 0) throw invalidArgument(outOfRange);

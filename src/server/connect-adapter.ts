@@ -25,8 +25,9 @@ export interface ConnectHandlerOptions extends Partial<ConnectRouterOptions> {
  * - the client connection of each call, in the context values (per-connection limits);
  * - a check of binary request bodies before Connect parses them: Connect answers an
  *   undecodable protobuf body with INTERNAL ("parse binary"), which would blame the server
- *   for a client's bytes. Such a body is replaced by an empty message and the call is
- *   answered INVALID_ARGUMENT by the gate, after authentication, in each protocol's format.
+ *   for a client's bytes. Such a body (or one over the size limit) is replaced by an empty
+ *   message and the call is answered by the gate, after authentication, in each protocol's
+ *   format: INVALID_ARGUMENT (or RESOURCE_EXHAUSTED REQUEST_TOO_LARGE).
  */
 export function connectHandler(opts: ConnectHandlerOptions): NodeHandlerFn {
   const { routes, ...routerOptions } = opts;
@@ -57,44 +58,62 @@ export function connectHandler(opts: ConnectHandlerOptions): NodeHandlerFn {
   };
 }
 
-type Framing = { enveloped: false; encodingHeader: string } | { enveloped: true; encodingHeader: string };
+/** A too-large body is read and dropped up to this many bytes (or twice the limit); beyond, the connection breaks. */
+const DRAIN_LIMIT = 16 * 1024 * 1024;
 
-/** Binary protobuf request framings; JSON bodies are Connect's own business (it answers INVALID_ARGUMENT). */
+interface Framing {
+  enveloped: boolean;
+  encodingHeader: string;
+  /** Binary protobuf: checked here. JSON is Connect's own business (it answers INVALID_ARGUMENT); only its size is checked here. */
+  binary: boolean;
+}
+
 function framingOf(contentType: string | null): Framing | undefined {
   const ct = (contentType ?? "").split(";")[0].trim().toLowerCase();
-  if (ct === "application/proto") return { enveloped: false, encodingHeader: "content-encoding" };
-  if (ct === "application/connect+proto") return { enveloped: true, encodingHeader: "connect-content-encoding" };
-  if (ct === "application/grpc" || ct === "application/grpc+proto" || ct === "application/grpc-web" || ct === "application/grpc-web+proto") {
-    return { enveloped: true, encodingHeader: "grpc-encoding" };
-  }
-  return undefined;
+  const m = /^application\/(?:(proto|json)|(connect|grpc|grpc-web)(?:\+(proto|json))?)$/.exec(ct);
+  if (!m) return undefined;
+  if (m[1]) return { enveloped: false, encodingHeader: "content-encoding", binary: m[1] === "proto" };
+  return { enveloped: true, encodingHeader: m[2] === "connect" ? "connect-content-encoding" : "grpc-encoding", binary: (m[3] ?? "proto") === "proto" };
 }
 
 async function checkBody(uReq: UniversalServerRequest, input: DescMessage, readMaxBytes: number, info: CallInfo): Promise<UniversalServerRequest> {
   const framing = framingOf(uReq.header.get("content-type"));
   const body = uReq.body;
   if (uReq.method !== "POST" || !framing || typeof body !== "object" || body === null || !(Symbol.asyncIterator in body)) return uReq;
-  // Read the whole body, unless it is too large: then Connect reads on and answers RESOURCE_EXHAUSTED.
+  // Read the whole body. One too large is read to its end and dropped (up to DRAIN_LIMIT), so the
+  // client, still sending, can read the answer: RESOURCE_EXHAUSTED REQUEST_TOO_LARGE. (Left unread,
+  // an HTTP/1.1 client would see the connection reset instead.) Beyond DRAIN_LIMIT, Connect answers.
   const it = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   const chunks: Uint8Array[] = [];
+  const limit = readMaxBytes + (framing.enveloped ? 5 : 0);
+  const drainLimit = Math.max(DRAIN_LIMIT, 2 * limit);
   let size = 0;
   for (;;) {
     const r = await it.next();
     if (r.done) break;
-    chunks.push(r.value);
     size += r.value.byteLength;
-    if (size > readMaxBytes + 5) return { ...uReq, body: replay(chunks, it) };
+    if (size <= limit) chunks.push(r.value);
+    else if (size > drainLimit) return { ...uReq, body: replay([], it) };
   }
-  const bytes = Buffer.concat(chunks);
-  const encoding = (uReq.header.get(framing.encodingHeader) ?? "identity").trim().toLowerCase();
-  const problem = framing.enveloped ? envelopedProblem(bytes, input, encoding, readMaxBytes) : messageProblem(bytes, input, encoding, readMaxBytes);
-  if (problem === undefined) return { ...uReq, body: replay([bytes]) };
-  info.badRequest = problem;
+  let problem: string | undefined;
+  if (size > limit) {
+    info.tooLarge = readMaxBytes;
+  } else if (!framing.binary) {
+    return { ...uReq, body: replay(chunks) };
+  } else {
+    const bytes = Buffer.concat(chunks);
+    const encoding = (uReq.header.get(framing.encodingHeader) ?? "identity").trim().toLowerCase();
+    problem = framing.enveloped ? envelopedProblem(bytes, input, encoding, readMaxBytes) : messageProblem(bytes, input, encoding, readMaxBytes);
+    if (problem === undefined) return { ...uReq, body: replay([bytes]) };
+    info.badRequest = problem;
+  }
+  // An empty message in the request's own format, so that Connect goes on to the gate.
+  const empty = framing.binary ? new Uint8Array(0) : new TextEncoder().encode("{}");
+  const replacement = framing.enveloped ? Buffer.concat([Buffer.from([0, 0, 0, 0, empty.length]), empty]) : empty;
   const header = new Headers(uReq.header);
-  header.delete("content-length");
   header.delete(framing.encodingHeader);
-  if (!framing.enveloped) header.set("content-length", "0");
-  return { ...uReq, header, body: replay([framing.enveloped ? new Uint8Array(5) : new Uint8Array(0)]) };
+  header.set("content-length", String(replacement.length));
+  return { ...uReq, header, body: replay([replacement]) };
 }
 
 /** Why one (possibly compressed) message does not decode, or undefined (also when Connect should judge it). */
