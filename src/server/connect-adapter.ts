@@ -1,7 +1,7 @@
 import type http from "node:http";
 import type http2 from "node:http2";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import { fromBinary, type DescMessage } from "@bufbuild/protobuf";
+import { fromBinary, fromJsonString, type DescMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError, createConnectRouter, createContextValues, type ConnectRouter, type ConnectRouterOptions } from "@connectrpc/connect";
 import {
   compressionBrotli,
@@ -23,11 +23,12 @@ export interface ConnectHandlerOptions extends Partial<ConnectRouterOptions> {
 /**
  * connect-node's request handler (as `connectNodeAdapter`), plus two things the handlers need:
  * - the client connection of each call, in the context values (per-connection limits);
- * - a check of binary request bodies before Connect parses them: Connect answers an
- *   undecodable protobuf body with INTERNAL ("parse binary"), which would blame the server
- *   for a client's bytes. Such a body (or one over the size limit) is replaced by an empty
- *   message and the call is answered by the gate, after authentication, in each protocol's
- *   format: INVALID_ARGUMENT (or RESOURCE_EXHAUSTED REQUEST_TOO_LARGE).
+ * - a check of request bodies before Connect parses them: Connect answers an undecodable
+ *   protobuf body with INTERNAL ("parse binary"), which would blame the server for a client's
+ *   bytes, and answers bad bodies before the handlers, so before authentication. A body that
+ *   does not decode (or is over the size limit) is replaced by an empty message and the call
+ *   is answered by the gate, after authentication, in each protocol's format:
+ *   INVALID_ARGUMENT (or RESOURCE_EXHAUSTED REQUEST_TOO_LARGE).
  */
 export function connectHandler(opts: ConnectHandlerOptions): NodeHandlerFn {
   const { routes, ...routerOptions } = opts;
@@ -44,7 +45,7 @@ export function connectHandler(opts: ConnectHandlerOptions): NodeHandlerFn {
     }
     const info: CallInfo = { connection: "stream" in req ? req.stream.session : req.socket };
     const uReq = universalRequestFromNodeRequest(req, res, undefined, createContextValues().set(CALL_INFO, info));
-    checkBody(uReq, handler.method.input, opts.readMaxBytes, info)
+    checkBody(uReq, handler.method.input, opts.readMaxBytes, info, opts.jsonOptions)
       .then((checked) => handler(checked))
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((reason) => {
@@ -64,7 +65,7 @@ const DRAIN_LIMIT = 16 * 1024 * 1024;
 interface Framing {
   enveloped: boolean;
   encodingHeader: string;
-  /** Binary protobuf: checked here. JSON is Connect's own business (it answers INVALID_ARGUMENT); only its size is checked here. */
+  /** Protobuf binary, else JSON. */
   binary: boolean;
 }
 
@@ -76,7 +77,16 @@ function framingOf(contentType: string | null): Framing | undefined {
   return { enveloped: true, encodingHeader: m[2] === "connect" ? "connect-content-encoding" : "grpc-encoding", binary: (m[3] ?? "proto") === "proto" };
 }
 
-async function checkBody(uReq: UniversalServerRequest, input: DescMessage, readMaxBytes: number, info: CallInfo): Promise<UniversalServerRequest> {
+/** Throws when the bytes are not a message of the RPC's input type. */
+type Decode = (bytes: Uint8Array) => void;
+
+async function checkBody(
+  uReq: UniversalServerRequest,
+  input: DescMessage,
+  readMaxBytes: number,
+  info: CallInfo,
+  jsonOptions: ConnectRouterOptions["jsonOptions"],
+): Promise<UniversalServerRequest> {
   const framing = framingOf(uReq.header.get("content-type"));
   const body = uReq.body;
   if (uReq.method !== "POST" || !framing || typeof body !== "object" || body === null || !(Symbol.asyncIterator in body)) return uReq;
@@ -98,12 +108,14 @@ async function checkBody(uReq: UniversalServerRequest, input: DescMessage, readM
   let problem: string | undefined;
   if (size > limit) {
     info.tooLarge = readMaxBytes;
-  } else if (!framing.binary) {
-    return { ...uReq, body: replay(chunks) };
   } else {
     const bytes = Buffer.concat(chunks);
     const encoding = (uReq.header.get(framing.encodingHeader) ?? "identity").trim().toLowerCase();
-    problem = framing.enveloped ? envelopedProblem(bytes, input, encoding, readMaxBytes) : messageProblem(bytes, input, encoding, readMaxBytes);
+    const ignoreUnknownFields = jsonOptions?.ignoreUnknownFields ?? true;
+    const decode: Decode = framing.binary
+      ? (b) => void fromBinary(input, b)
+      : (b) => void fromJsonString(input, new TextDecoder().decode(b), { ignoreUnknownFields });
+    problem = framing.enveloped ? envelopedProblem(bytes, input, decode, encoding, readMaxBytes) : messageProblem(bytes, input, decode, encoding, readMaxBytes);
     if (problem === undefined) return { ...uReq, body: replay([bytes]) };
     info.badRequest = problem;
   }
@@ -117,7 +129,7 @@ async function checkBody(uReq: UniversalServerRequest, input: DescMessage, readM
 }
 
 /** Why one (possibly compressed) message does not decode, or undefined (also when Connect should judge it). */
-function messageProblem(data: Uint8Array, input: DescMessage, encoding: string, readMaxBytes: number): string | undefined {
+function messageProblem(data: Uint8Array, input: DescMessage, decode: Decode, encoding: string, readMaxBytes: number): string | undefined {
   let bytes = data;
   if (encoding !== "identity") {
     try {
@@ -130,26 +142,26 @@ function messageProblem(data: Uint8Array, input: DescMessage, encoding: string, 
     }
   }
   try {
-    fromBinary(input, bytes);
+    decode(bytes);
     return undefined;
   } catch (e) {
     return `not a valid ${input.typeName} message: ${e instanceof RangeError ? "nested too deeply" : String((e as Error).message ?? e).slice(0, 200)}`;
   }
 }
 
-function envelopedProblem(bytes: Uint8Array, input: DescMessage, encoding: string, readMaxBytes: number): string | undefined {
+function envelopedProblem(bytes: Uint8Array, input: DescMessage, decode: Decode, encoding: string, readMaxBytes: number): string | undefined {
   for (let off = 0; off < bytes.length; ) {
     const flags = bytes[off];
     // Connect looks at the compressed flag before anything else: it must not meet one it cannot decompress.
     if (flags & 1 && encoding === "identity") return "a compressed message without a message encoding header";
-    if (bytes.length - off < 5) return undefined; // incomplete envelope: Connect answers INVALID_ARGUMENT
+    if (bytes.length - off < 5) return "the body ends inside an envelope header";
     const len = new DataView(bytes.buffer, bytes.byteOffset + off + 1, 4).getUint32(0);
-    if (bytes.length - off - 5 < len) return undefined;
+    if (bytes.length - off - 5 < len) return `the body ends inside a message (envelope length ${len}, ${bytes.length - off - 5} bytes follow)`;
     const data = bytes.subarray(off + 5, off + 5 + len);
     off += 5 + len;
     // Requests carry message frames only (flag 0, or 1 compressed); Connect would parse any other as a message too.
     if ((flags & ~1) !== 0) return `envelope flags 0x${flags.toString(16)} are not allowed in a request`;
-    const p = messageProblem(data, input, flags & 1 ? encoding : "identity", readMaxBytes);
+    const p = messageProblem(data, input, decode, flags & 1 ? encoding : "identity", readMaxBytes);
     if (p !== undefined) return p;
   }
   return undefined;
