@@ -17,6 +17,8 @@ type Response = MessageInitShape<typeof WatchSignaturesResponseSchema>;
 
 const DEFAULT_PROGRESS_MS = 10_000;
 const REPLAY_CHUNK = 500;
+/** Each task name of a `send_initial` watch costs one List pass. */
+const MAX_TASK_NAMES = 100;
 
 /**
  * WatchSignatures: replay from `start_revision` (or a snapshot), then live events, in
@@ -110,7 +112,9 @@ function validate(deps: ApiDeps, req: WatchSignaturesRequest): Filter {
   const v = new Violations(deps.limits);
   const f = req.filter;
   v.keys("filter.keys", f?.keys ?? [], deps.limits.maxBatchKeys);
-  (f?.taskNames ?? []).forEach((t, i) => v.name(`filter.task_names[${i}]`, t));
+  const taskNames = f?.taskNames ?? [];
+  if (taskNames.length > MAX_TASK_NAMES) v.add("filter.task_names", `at most ${MAX_TASK_NAMES} task names`);
+  else taskNames.forEach((t, i) => v.name(`filter.task_names[${i}]`, t));
   (f?.statuses ?? []).forEach((s, i) => v.enumValue(`filter.statuses[${i}]`, s, ALL_STATUSES, Status));
   v.nonNegative("start_revision", req.startRevision);
   if (req.startRevision > 0n && req.sendInitial) v.add("send_initial", "cannot be combined with start_revision");
