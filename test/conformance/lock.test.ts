@@ -3,24 +3,14 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { ServiceError } from "../../src/core/errors.js";
 import { Status, TRANSITIONS } from "../../src/core/status.js";
 import type { Store } from "../../src/store/store.js";
 import { redisSkipReason } from "../support/redis-server.js";
 import { backends } from "./backends.js";
-import { createCmd } from "../support/commands.js";
+import { createCmd, refusal } from "../support/commands.js";
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
-async function refusal(p: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ServiceError) return e;
-    throw e;
-  }
-  assert.fail("expected a refusal");
-}
 
 for (const b of backends()) {
   describe(`locks (${b.name})`, { skip: b.name === "redis" ? redisSkipReason() : undefined }, () => {

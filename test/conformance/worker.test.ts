@@ -2,25 +2,15 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { ServiceError } from "../../src/core/errors.js";
 import { Status, TRANSITIONS } from "../../src/core/status.js";
 import { DispatchState } from "../../src/store/record.js";
 import type { Store } from "../../src/store/store.js";
 import { redisSkipReason } from "../support/redis-server.js";
 import { backends } from "./backends.js";
-import { createCmd } from "../support/commands.js";
+import { createCmd, refusal } from "../support/commands.js";
 
 const ERR = { message: "boom", type: "ValueError", attempt: 3 };
 
-async function refusal(p: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ServiceError) return e;
-    throw e;
-  }
-  assert.fail("expected a refusal");
-}
 
 for (const b of backends()) {
   describe(`worker reports (${b.name})`, { skip: b.name === "redis" ? redisSkipReason() : undefined }, () => {

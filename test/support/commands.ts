@@ -1,3 +1,5 @@
+import assert from "node:assert/strict";
+import { ServiceError } from "../../src/core/errors.js";
 import { newSignatureKey } from "../../src/core/keys.js";
 import { Status } from "../../src/core/status.js";
 import type { CreateCommand } from "../../src/store/store.js";
@@ -17,3 +19,14 @@ export const createCmd = (o: Partial<CreateCommand> = {}): CreateCommand => ({
   ...o,
 });
 
+
+/** The ServiceError a store call was refused with (fails the test if it was accepted). */
+export async function refusal(p: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof ServiceError) return e;
+    throw e;
+  }
+  assert.fail("expected a refusal");
+}

@@ -11,7 +11,6 @@ import { WatchSignaturesRequestSchema } from "../../gen/ts/mageflow/v1/signature
 import type { ApiDeps } from "../../src/api/context.js";
 import { toConnectError } from "../../src/api/errors.js";
 import { DEFAULT_LIMITS } from "../../src/core/limits.js";
-import { Status } from "../../src/core/status.js";
 import { MemoryStore } from "../../src/store/memory/memory-store.js";
 import type { StoredEvent } from "../../src/store/store.js";
 import { WatchHub } from "../../src/watch/hub.js";
@@ -20,22 +19,10 @@ import { watchSignatures } from "../../src/watch/watch-handler.js";
 import { defaultOptions } from "../conformance/backends.js";
 import { checkBookmarkable, checkResumable, type WMessage } from "../support/watch-validator.js";
 import { endOf, sleep, until } from "./harness.js";
+import { createCmd } from "../support/commands.js";
 
 type Req = Parameters<typeof create<typeof WatchSignaturesRequestSchema>>[1];
 
-let n = 0;
-const createCmd = (taskName = "h") => ({
-  key: `TaskSignature:00000000-0000-4000-8000-${String(++n).padStart(12, "0")}`,
-  taskName,
-  kwargs: {},
-  creationTime: Date.now(),
-  successCallbacks: [],
-  errorCallbacks: [],
-  status: Status.PENDING,
-  returnFieldName: "mageflow_results",
-  metadata: {},
-  requestId: "",
-});
 
 async function setup(historyMax = 10_000, buffer = 10_000) {
   const store = new MemoryStore(defaultOptions({ historyMax }));
@@ -203,12 +190,12 @@ describe("watch handler and hub", () => {
 
   test("send_initial: snapshot of matching signatures, then a bookmark, then live", async () => {
     const t = await setup();
-    await t.store.create(createCmd("a"));
-    await t.store.create(createCmd("b"));
+    await t.store.create(createCmd({ taskName: "a" }));
+    await t.store.create(createCmd({ taskName: "b" }));
     await until("the hub has read both", () => t.hub.lastRevision === 2);
     const w = run(t.deps, { sendInitial: true, filter: { taskNames: ["a"] } });
     await until("the bookmark", () => w.messages.some((m) => m.bookmark));
-    await t.store.create(createCmd("a"));
+    await t.store.create(createCmd({ taskName: "a" }));
     await until("live", () => w.messages.length >= 3);
     w.abort();
     await w.done;

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { EventLog, StoredEvent } from "../store.js";
+import { nextOrTimeout } from "./wait.js";
 
 /** The memory store's event history: an array trimmed to `max` entries (whole revisions). */
 export class MemoryEventLog implements EventLog {
@@ -37,15 +38,7 @@ export class MemoryEventLog implements EventLog {
   async tail(afterRevision: number, blockMs: number): Promise<StoredEvent[]> {
     const ready = await this.range(afterRevision + 1, 1000);
     if (ready.length > 0 || blockMs <= 0) return ready;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.appended.off("events", done);
-        resolve();
-      };
-      const timer = setTimeout(done, blockMs);
-      this.appended.on("events", done);
-    });
+    await nextOrTimeout(this.appended, "events", blockMs);
     return this.range(afterRevision + 1, 1000);
   }
 

@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { Outbox, OutboxDraft, OutboxEntry } from "../store.js";
+import { nextOrTimeout } from "./wait.js";
 
 type Pending = { entry: OutboxEntry; consumer?: string; deliveredAt: number };
 
@@ -22,15 +23,7 @@ export class MemoryOutbox implements Outbox {
   async read(consumer: string, count: number, blockMs: number) {
     let got = this.take(consumer, count);
     if (got.length === 0 && blockMs > 0) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.added.off("added", done);
-          resolve();
-        };
-        const timer = setTimeout(done, blockMs);
-        this.added.on("added", done);
-      });
+      await nextOrTimeout(this.added, "added", blockMs);
       got = this.take(consumer, count);
     }
     return got;
