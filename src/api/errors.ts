@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { ERROR_DOMAIN, ServiceError } from "../core/errors.js";
+import { wireSafe } from "./wire-safe.js";
 
 /** The one mapping from domain errors to wire errors (ErrorInfo + BadRequest details). */
 export function toConnectError(err: unknown): ConnectError {
@@ -9,7 +10,7 @@ export function toConnectError(err: unknown): ConnectError {
     if (err.cause instanceof ServiceError || err.findDetails(ErrorInfoSchema).length > 0) return err;
     return toConnectError(new ServiceError(err.code, Code[err.code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase(), err.rawMessage));
   }
-  const e = err instanceof ServiceError ? err : classify(err);
+  const e = wireSafe(err instanceof ServiceError ? err : classify(err));
   const details = [
     { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason: e.reason, domain: ERROR_DOMAIN, metadata: e.metadata }) },
   ];

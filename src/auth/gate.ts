@@ -50,41 +50,6 @@ export class Gate {
 
 type AnyFn = (req: unknown, ctx: HandlerContext) => unknown;
 
-/** Error sizes that fit in HTTP/2 trailers (grpc-message, grpc-status-details-bin) with room to spare. */
-const MAX_MESSAGE = 512;
-const MAX_METADATA_VALUE = 512;
-const MAX_VIOLATIONS = 10;
-
-/** Lone UTF-16 surrogates (from hostile input echoed in an error) cannot be percent-encoded into grpc-message. */
-const wellFormed = (s: string) => s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
-
-/** Cuts `s` to about `max` characters; a comma-separated list keeps whole items and ends with `,…`. */
-function cut(s: string, max: number): string {
-  if (s.length <= max) return wellFormed(s);
-  const comma = s.lastIndexOf(",", max);
-  // (Cutting may split a surrogate pair: the half left over is replaced.)
-  return wellFormed(comma > 0 && !/\s/.test(s.slice(0, comma)) ? `${s.slice(0, comma)},…` : `${s.slice(0, max)}… (${s.length - max} more characters)`);
-}
-
-/**
- * Errors carry request text (a bad key, an unknown field mask path) and can grow with the
- * request (one violation per bad list item, a `missing` list of a thousand keys). A gRPC status
- * travels in HTTP/2 trailers: tens of kilobytes there make clients hang or reset the stream,
- * and text that is not well-formed UTF-16 cannot be encoded at all. Errors leave cut down
- * and well-formed.
- */
-export function wireSafeError(e: unknown): unknown {
-  if (!(e instanceof ServiceError)) return e;
-  const more = e.fieldViolations.length - MAX_VIOLATIONS;
-  return new ServiceError(
-    e.code,
-    e.reason,
-    cut(e.message, MAX_MESSAGE) + (more > 0 && e.message.length <= MAX_MESSAGE ? ` (and ${more} more violations)` : ""),
-    Object.fromEntries(Object.entries(e.metadata).map(([k, v]) => [cut(k, 100), cut(v, MAX_METADATA_VALUE)])),
-    e.fieldViolations.slice(0, MAX_VIOLATIONS).map((v) => ({ field: cut(v.field, 100), description: cut(v.description, 200) })),
-  );
-}
-
 /**
  * One implementation of `service` that sends every call through the gate to the handlers of
  * the caller's namespace (`pick`). The handlers themselves know nothing of tokens or namespaces.
@@ -95,25 +60,18 @@ export function routedService<S extends DescService>(service: S, gate: Gate, pic
     const call = (ns: Namespace, req: unknown, ctx: HandlerContext) => (pick(ns) as unknown as Record<string, AnyFn>)[m.localName](req, ctx);
     if (m.methodKind === "server_streaming") {
       out[m.localName] = async function* (req, ctx) {
-        let release: (() => void) | undefined;
+        const { identity, namespace, info } = await gate.enter(m, req, ctx);
+        const release = gate.watchSlot(identity, info.connection);
         try {
-          const { identity, namespace, info } = await gate.enter(m, req, ctx);
-          release = gate.watchSlot(identity, info.connection);
           yield* call(namespace, req, ctx) as AsyncIterable<unknown>;
-        } catch (e) {
-          throw wireSafeError(e);
         } finally {
-          release?.();
+          release();
         }
       };
     } else {
       out[m.localName] = async (req, ctx) => {
-        try {
-          const { namespace } = await gate.enter(m, req, ctx);
-          return await call(namespace, req, ctx);
-        } catch (e) {
-          throw wireSafeError(e);
-        }
+        const { namespace } = await gate.enter(m, req, ctx);
+        return call(namespace, req, ctx);
       };
     }
   }
