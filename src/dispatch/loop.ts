@@ -1,3 +1,4 @@
+import { setTimeout } from "node:timers/promises";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { deepMerge, type JsonObject } from "../core/json.js";
@@ -24,6 +25,8 @@ const DEFAULTS: DispatchLoopOptions = { claimIdleMs: 15_000, maxBackoffMs: 30_00
 export class DispatchLoop {
   readonly consumer = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   private running = false;
+  /** Ends backoff waits at stop: an entry left unacknowledged is retried by the next server. */
+  private readonly stopping = new AbortController();
   private loop?: Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly opts: DispatchLoopOptions;
@@ -43,6 +46,7 @@ export class DispatchLoop {
 
   async stop() {
     this.running = false;
+    this.stopping.abort();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
   }
@@ -62,7 +66,7 @@ export class DispatchLoop {
       } catch (err) {
         if (!this.running) break;
         this.opts.log(`outbox read failed: ${(err as Error).message}`);
-        await sleep(Math.min(this.opts.maxBackoffMs, 100 * 2 ** failures++));
+        await sleep(Math.min(this.opts.maxBackoffMs, 100 * 2 ** failures++), this.stopping.signal);
       }
     }
   }
@@ -87,7 +91,7 @@ export class DispatchLoop {
           return;
         }
         this.opts.log(`${e.kind} of ${e.key} failed (will retry): ${(err as Error).message}`);
-        await sleep(Math.min(this.opts.maxBackoffMs, 200 * 2 ** attempt));
+        await sleep(Math.min(this.opts.maxBackoffMs, 200 * 2 ** attempt), this.stopping.signal);
       }
     }
   }
@@ -119,4 +123,4 @@ export class DispatchLoop {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number, signal: AbortSignal) => setTimeout(ms, undefined, { signal }).catch(() => undefined);
