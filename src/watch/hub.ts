@@ -13,7 +13,6 @@ export class WatchHub {
   private readonly waiters = new Set<(e: StoredEvent) => void>();
   private revision = 0;
   private running = false;
-  private loop?: Promise<void>;
 
   constructor(
     private readonly store: Store,
@@ -24,7 +23,7 @@ export class WatchHub {
   async start() {
     this.revision = await this.store.currentRevision();
     this.running = true;
-    this.loop = this.run();
+    void this.run();
   }
 
   /** The newest revision this process has delivered. */
@@ -66,7 +65,8 @@ export class WatchHub {
     this.running = false;
     for (const s of this.subscribers) s.end();
     this.subscribers.clear();
-    await this.loop;
+    // The reader may sit in a blocking read for up to pollBlockMs: it finds `running` false
+    // when that returns (or fails as the store closes) and delivers nothing more.
   }
 
   private async run() {
