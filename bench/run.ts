@@ -447,6 +447,8 @@ interface WatchRow {
   rssPeakMiB: number;
   serverCpu?: number;
   redisCpu?: number;
+  /** The whole machine (2.00 = both cores busy). */
+  machineCpu?: number;
   openMs: number;
 }
 
@@ -483,7 +485,7 @@ async function watchFanout(redisUrl: string | undefined, redisPid: number | unde
       const meter = cpuMeter({ server: srv.pid, redis: redisPid });
       const writer = loadgen({
         addr,
-        concurrency: 16,
+        concurrency: 64,
         sequences: keys.map((k, i) => [{ path: PATH.update, body: body.update(k, i) }]),
         mode: "cycle",
         rate: WATCH_RATE,
@@ -519,12 +521,13 @@ async function watchFanout(redisUrl: string | undefined, redisPid: number | unde
         rssPeakMiB: round(peak, 1),
         serverCpu: cpu.server,
         redisCpu: cpu.redis,
+        machineCpu: cpu.machine,
         openMs: round(res.openMs),
       };
       out.push(row);
       log(
         `watch    ${row.store.padEnd(6)} ${String(n).padStart(4)} watchers: writer ${row.writerRate}/s, delivered ${fmt(row.deliveredPerS)}/s of ${fmt(row.expectedPerS)}/s, ` +
-          `p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, RSS ${row.rssBeforeMiB}→${row.rssPeakMiB} MiB, server CPU ${row.serverCpu}${Object.keys(row.streamErrors).length ? ` stream errors ${JSON.stringify(row.streamErrors)}` : ""}`,
+          `p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, RSS ${row.rssBeforeMiB}→${row.rssPeakMiB} MiB, server CPU ${row.serverCpu}, machine ${row.machineCpu}${Object.keys(row.streamErrors).length ? ` stream errors ${JSON.stringify(row.streamErrors)}` : ""}`,
       );
     } finally {
       await srv.stop();

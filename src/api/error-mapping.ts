@@ -1,6 +1,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { toConnectError } from "./errors.js";
+import { mapStreamErrors } from "./streams.js";
 
 type AnyImpl = (req: unknown, ctx: unknown) => unknown;
 
@@ -14,13 +15,7 @@ export function withErrorMapping<S extends DescService>(service: S, impl: Servic
     const fn = (impl as unknown as Record<string, AnyImpl>)[m.localName].bind(impl);
     out[m.localName] =
       m.methodKind === "server_streaming"
-        ? async function* (req, ctx) {
-            try {
-              yield* fn(req, ctx) as AsyncIterable<unknown>;
-            } catch (e) {
-              throw toConnectError(e);
-            }
-          }
+        ? (req, ctx) => mapStreamErrors(() => fn(req, ctx) as AsyncIterable<unknown>, toConnectError)
         : async (req, ctx) => {
             try {
               return await fn(req, ctx);

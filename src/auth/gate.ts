@@ -1,5 +1,6 @@
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { openedStream } from "../api/streams.js";
 import { wellKnownViolations } from "../api/validate.js";
 import { invalidArgument, ServiceError } from "../core/errors.js";
 import type { Authenticator } from "./authenticator.js";
@@ -59,15 +60,17 @@ export function routedService<S extends DescService>(service: S, gate: Gate, pic
   for (const m of service.methods) {
     const call = (ns: Namespace, req: unknown, ctx: HandlerContext) => (pick(ns) as unknown as Record<string, AnyFn>)[m.localName](req, ctx);
     if (m.methodKind === "server_streaming") {
-      out[m.localName] = async function* (req, ctx) {
-        const { identity, namespace, info } = await gate.enter(m, req, ctx);
-        const release = gate.watchSlot(identity, info.connection);
-        try {
-          yield* call(namespace, req, ctx) as AsyncIterable<unknown>;
-        } finally {
-          release();
-        }
-      };
+      out[m.localName] = (req, ctx) =>
+        openedStream(async () => {
+          const { identity, namespace, info } = await gate.enter(m, req, ctx);
+          const close = gate.watchSlot(identity, info.connection);
+          try {
+            return { stream: call(namespace, req, ctx) as AsyncIterable<unknown>, close };
+          } catch (e) {
+            close();
+            throw e;
+          }
+        });
     } else {
       out[m.localName] = async (req, ctx) => {
         const { namespace } = await gate.enter(m, req, ctx);

@@ -20,8 +20,33 @@ export function eventMessage(e: StoredEvent): SignatureEvent {
   return m;
 }
 
+type WatchReply = { events?: SignatureEvent[]; revision?: bigint; bookmark?: boolean };
+const replies = new WeakMap<StoredEvent[], WatchReply>();
+const shared = new WeakSet<WatchReply>();
+const encodedReplies = new WeakMap<WatchReply, Buffer>();
+
+/** The reply carrying a whole hub batch: the same object (and so the same bytes) for every watcher that gets all of it. */
+export function batchResponse(batch: StoredEvent[]): WatchReply {
+  let r = replies.get(batch);
+  if (!r) {
+    r = { events: batch.map(eventMessage), revision: BigInt(batch[batch.length - 1].revision) };
+    replies.set(batch, r);
+    shared.add(r);
+  }
+  return r;
+}
+
 /** WatchSignaturesResponse in wire format, reusing each event's encoding: one buffer, one copy per event. */
-export function encodeWatchResponse(msg: { events?: SignatureEvent[]; revision?: bigint; bookmark?: boolean }): Buffer {
+export function encodeWatchResponse(msg: WatchReply): Buffer {
+  let out = encodedReplies.get(msg);
+  if (!out) {
+    out = encodeReply(msg);
+    if (shared.has(msg)) encodedReplies.set(msg, out);
+  }
+  return out;
+}
+
+function encodeReply(msg: WatchReply): Buffer {
   const parts = (msg.events ?? []).map((e) => {
     let bytes = encoded.get(e);
     if (!bytes) {

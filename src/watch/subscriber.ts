@@ -2,7 +2,9 @@ import type { StoredEvent } from "../store/store.js";
 
 /** One watch stream's view of the hub: a bounded queue of live events after `since`. */
 export class Subscriber {
-  private queue: StoredEvent[] = [];
+  /** The hub's batches as it pushed them: one shared array per batch, so a caught-up watcher's reply is shared too. */
+  private batches: StoredEvent[][] = [];
+  private queued = 0;
   private wake?: () => void;
   private signal?: AbortSignal;
   overflowed = false;
@@ -19,10 +21,11 @@ export class Subscriber {
     if (this.ended) return;
     // An empty queue takes any batch: a subscriber that keeps up is never ended by one
     // big batch (a revision with many events, or the hub catching up).
-    if (this.queue.length > 0 && this.queue.length + events.length > this.limit) {
+    if (this.queued > 0 && this.queued + events.length > this.limit) {
       this.overflow();
     } else {
-      this.queue.push(...events);
+      this.batches.push(events);
+      this.queued += events.length;
       this.wake?.();
     }
   }
@@ -34,18 +37,19 @@ export class Subscriber {
   overflow() {
     if (this.ended) return;
     this.overflowed = true;
-    this.queue = [];
+    this.batches = [];
+    this.queued = 0;
     this.close();
     this.wake?.();
   }
 
-  /** Takes everything queued, waiting up to `ms` when the queue is empty. */
+  /** Takes everything queued (a single batch as the hub's own array), waiting up to `ms` when the queue is empty. */
   async take(ms: number, signal: AbortSignal): Promise<StoredEvent[]> {
     if (this.signal !== signal) {
       this.signal = signal;
       signal.addEventListener("abort", () => this.wake?.(), { once: true });
     }
-    if (this.queue.length === 0 && !this.ended && !signal.aborted) {
+    if (this.queued === 0 && !this.ended && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => this.wake?.(), ms);
         this.wake = () => {
@@ -55,8 +59,9 @@ export class Subscriber {
         };
       });
     }
-    const out = this.queue;
-    this.queue = [];
+    const out = this.batches.length === 1 ? this.batches[0] : this.batches.flat();
+    this.batches = [];
+    this.queued = 0;
     return out;
   }
 

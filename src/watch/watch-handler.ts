@@ -9,7 +9,7 @@ import { ALL_STATUSES } from "../core/status.js";
 import type { SignatureRecord } from "../store/record.js";
 import type { StoredEvent } from "../store/store.js";
 import type { ApiDeps } from "../api/context.js";
-import { eventMessage } from "./event-cache.js";
+import { batchResponse, eventMessage } from "./event-cache.js";
 import { Violations } from "../api/validate.js";
 import { eventFilter, type Filter } from "./filter.js";
 
@@ -27,6 +27,7 @@ const MAX_TASK_NAMES = 100;
 export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesRequest, signal: AbortSignal): AsyncGenerator<Response> {
   const filter = validate(deps, req);
   const matches = eventFilter(filter);
+  const unfiltered = filter.keys.length + filter.taskNames.length + filter.statuses.length === 0;
   const progressMs = req.progressInterval ? durationMs(req.progressInterval) : DEFAULT_PROGRESS_MS;
   const sub = deps.hub.subscribe();
   try {
@@ -53,12 +54,14 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
         });
       }
       if (events.length === 0 && sub.ended) return;
-      const fresh = events.filter((e) => e.revision > last && !((shown.get(e.key) ?? 0) >= e.revision));
+      const caughtUp = events.length > 0 && events[0].revision > last && shown.size === 0;
+      const fresh = caughtUp ? events : events.filter((e) => e.revision > last && !((shown.get(e.key) ?? 0) >= e.revision));
       if (events.length > 0) last = Math.max(last, events[events.length - 1].revision);
-      const selected = fresh.filter(matches);
+      const selected = unfiltered ? fresh : fresh.filter(matches);
       if (selected.length > 0) {
         quietSince = Date.now();
-        yield { events: selected.map(eventMessage), revision: BigInt(last) };
+        // The usual case, a watcher that keeps up with no filter, shares one reply per batch with all such watchers.
+        yield selected === events ? batchResponse(events) : { events: selected.map(eventMessage), revision: BigInt(last) };
       } else if (Date.now() - quietSince >= progressMs) {
         quietSince = Date.now();
         // Only `last`: the hub may already have queued newer events for this subscriber
