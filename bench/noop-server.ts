@@ -2,8 +2,8 @@
  * The transport baselines: one trivial unary method, /bench.v1.Noop/Call
  * (google.protobuf.Empty in and out), on the same stacks as the service.
  *
- *   --stack grpc-js      grpc-js through src/api/grpc-adapter.ts + withErrorMapping, exactly
- *                        as the service's handlers are mounted (the transport limit).
+ *   --stack grpc-js      grpc-js through src/api/grpc-adapter.ts, exactly as the service's
+ *                        handlers are mounted (the transport limit).
  *   --stack grpc-js-raw  grpc-js with a plain handler and fixed serializers (no adapter):
  *                        the difference to `grpc-js` is the adapter's own cost.
  *   --stack connect      connect-node's adapter on cleartext HTTP/2 (gRPC, gRPC-Web and Connect).
@@ -16,7 +16,6 @@ import { EmptySchema, file_google_protobuf_empty, FileDescriptorProtoSchema } fr
 import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
-import { withErrorMapping } from "../src/api/error-mapping.js";
 import { addGrpcService } from "../src/api/grpc-adapter.js";
 
 export const NOOP_PATH = "/bench.v1.Noop/Call";
@@ -42,7 +41,7 @@ async function main() {
   if (stack === "grpc-js" || stack === "grpc-js-raw") {
     const server = new grpc.Server();
     if (stack === "grpc-js") {
-      addGrpcService(server, service, withErrorMapping(service, impl as never));
+      addGrpcService(server, service, impl as never);
     } else {
       const empty = Buffer.alloc(0);
       server.addService(

@@ -272,7 +272,7 @@ async function main() {
           if (out.includes("ready")) resolve();
         }),
       );
-      const writer = loadgen({ addr, concurrency: 16, sequences: base.slice(0, 100).map((k, i) => [{ path: PATH.update, body: body.update(k, i) }]), mode: "cycle", rate: 500, timing: { warmupS: 0.5, durationS: seconds + 0.3 } });
+      const writer = loadgen({ addr, concurrency: 64, sequences: base.slice(0, 100).map((k, i) => [{ path: PATH.update, body: body.update(k, i) }]), mode: "cycle", rate: 500, timing: { warmupS: 0.5, durationS: seconds + 0.3 } });
       await new Promise<void>((resolve) => w.once("exit", () => resolve()));
       console.error(`watchers: ${out.trim().split("\n").pop()}`);
       console.error(`writer: ${JSON.stringify((await writer).cell)}`);

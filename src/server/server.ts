@@ -76,11 +76,16 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
 
   const gate = new Gate(auth, namespaces, new WatchLimits({ perToken: config.watchMaxPerToken, perConnection: config.watchMaxPerConnection }));
   const impls = {
-    signatures: withErrorMapping(SignatureService, routedService(SignatureService, gate, (ns) => ns.signatures)),
-    workers: withErrorMapping(WorkerService, routedService(WorkerService, gate, (ns) => ns.workers)),
+    signatures: routedService(SignatureService, gate, (ns) => ns.signatures),
+    workers: routedService(WorkerService, gate, (ns) => ns.workers),
   };
+  // The grpc-js adapter maps errors itself (toGrpcError); Connect needs them mapped before it sees them.
   const grpcListener = await startGrpcListener(config, impls, health);
-  const httpListener = await startHttpListener(config, impls, health);
+  const httpListener = await startHttpListener(
+    config,
+    { signatures: withErrorMapping(SignatureService, impls.signatures), workers: withErrorMapping(WorkerService, impls.workers) },
+    health,
+  );
 
   return {
     grpcPort: grpcListener.port,

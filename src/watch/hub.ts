@@ -3,6 +3,10 @@ import type { SignatureRecord } from "../store/record.js";
 import type { Store, StoredEvent } from "../store/store.js";
 import { Subscriber } from "./subscriber.js";
 
+const MAX_REST_MS = 20;
+/** A generous cost of one watcher's write: the rest never exceeds what the watchers could have cost. */
+const REST_PER_SUBSCRIBER_MS = 0.02;
+
 /**
  * The one reader of the store's event log in this process. It hands every batch of
  * whole revisions to all subscribers without waiting for any of them, so writers
@@ -69,6 +73,20 @@ export class WatchHub {
     // when that returns (or fails as the store closes) and delivers nothing more.
   }
 
+  /**
+   * The watchers write a batch in the turns after `push`; this waits for them and then rests
+   * as long again (at most MAX_REST_MS, and no longer than that many watchers could have taken)
+   * before reading on. So fan-out takes at most about half of the process: a few watchers get
+   * each change at once, a thousand get fewer, bigger messages instead of starving the writers
+   * whose changes they wait for.
+   */
+  private async pace(started: number) {
+    if (this.subscribers.size === 0) return;
+    await new Promise((r) => setImmediate(r));
+    const rest = Math.min(MAX_REST_MS, this.subscribers.size * REST_PER_SUBSCRIBER_MS, performance.now() - started);
+    if (rest >= 1 && this.running) await new Promise((r) => setTimeout(r, rest));
+  }
+
   private async run() {
     let failures = 0;
     while (this.running) {
@@ -81,11 +99,13 @@ export class WatchHub {
         // subscribers cannot be kept gap-free and are ended with their resume revision.
         const lost = events[0].revision > this.revision + 1 && (await this.store.events.oldestRevision()) > this.revision + 1;
         this.revision = events[events.length - 1].revision;
+        const started = performance.now();
         for (const s of this.subscribers) {
           if (lost) s.overflow();
           else s.push(events);
         }
         for (const e of events) for (const w of this.waiters) w(e);
+        await this.pace(started);
       } catch {
         if (!this.running) break;
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** failures++)));
