@@ -8,8 +8,8 @@ export interface Authenticator {
   readonly open: boolean;
   /** The namespaces tokens can reach (open mode: `default`). */
   namespaces(): string[];
-  /** Throws UNAUTHENTICATED when the request carries no known token. */
-  authenticate(headers: Headers): Identity;
+  /** Throws UNAUTHENTICATED when the request carries no known token. The headers are read only when needed. */
+  authenticate(call: { readonly requestHeader: Headers }): Identity;
 }
 
 const OPEN_IDENTITY: Identity = Object.freeze({ name: "(open mode)", namespace: DEFAULT_NAMESPACE, role: "admin", anonymous: true });
@@ -29,8 +29,8 @@ export function tokenAuthenticator(entries: TokenEntry[]): Authenticator {
   return {
     open: false,
     namespaces: () => table.namespaces(),
-    authenticate(headers) {
-      const header = headers.get("authorization");
+    authenticate(call) {
+      const header = call.requestHeader.get("authorization");
       if (!header) throw unauthenticated("this server requires a token: send the header (or gRPC metadata) `authorization: Bearer <token>`");
       const m = /^bearer[ \t]+(\S{1,1024})[ \t]*$/i.exec(header);
       if (!m) throw unauthenticated("malformed authorization header: expected `Bearer <token>`");

@@ -16,15 +16,16 @@ export interface CallInfo {
 
 export const CALL_INFO = createContextKey<CallInfo>({});
 
-const ON_MESSAGE = Symbol("mageflow.callInfo");
+const onMessages = new WeakMap<object, CallInfo>();
 
 /** Attaches call info to a grpc-js request message (grpc-js has no context values). */
 export function attachCallInfo(message: object, info: CallInfo) {
-  const prev = (message as { [ON_MESSAGE]?: CallInfo })[ON_MESSAGE];
-  Object.defineProperty(message, ON_MESSAGE, { value: { ...prev, ...info }, enumerable: false, configurable: true });
+  const prev = onMessages.get(message);
+  onMessages.set(message, prev ? { ...prev, ...info } : info);
 }
 
 export function callInfoOf(req: unknown, ctx: HandlerContext): CallInfo {
-  const onMessage = typeof req === "object" && req !== null ? (req as { [ON_MESSAGE]?: CallInfo })[ON_MESSAGE] : undefined;
-  return { ...ctx.values.get(CALL_INFO), ...onMessage };
+  const onMessage = typeof req === "object" && req !== null ? onMessages.get(req) : undefined;
+  // A grpc-js call has its info on the message and nothing in the (lazily made) context values.
+  return onMessage ?? ctx.values.get(CALL_INFO);
 }

@@ -24,7 +24,7 @@ export class Gate {
    * out-of-range timestamps), then the caller's namespace.
    */
   async enter(method: DescMethod, req: unknown, ctx: HandlerContext): Promise<{ identity: Identity; namespace: Namespace; info: ReturnType<typeof callInfoOf> }> {
-    const identity = this.auth.authenticate(ctx.requestHeader);
+    const identity = this.auth.authenticate(ctx);
     if (!allowed(identity.role, method)) {
       throw new ServiceError(Code.PermissionDenied, "PERMISSION_DENIED", `role ${identity.role} may not call ${methodPath(method)}`, {
         role: identity.role,

@@ -1,6 +1,7 @@
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import { withErrorMapping } from "../api/error-mapping.js";
+import { useNodeTextEncoding } from "../api/text-encoding.js";
 import { openAuthenticator, tokenAuthenticator, type Authenticator } from "../auth/authenticator.js";
 import { Gate, routedService } from "../auth/gate.js";
 import { NamespaceRegistry } from "../auth/namespaces.js";
@@ -35,6 +36,7 @@ export interface ServerOverrides {
 
 export async function startServer(config: Config, o: ServerOverrides = {}): Promise<RunningServer> {
   const log = o.log ?? ((m: string) => console.error(m));
+  useNodeTextEncoding();
   const auth: Authenticator = config.auth.mode === "tokens" ? tokenAuthenticator(config.auth.tokens) : openAuthenticator;
   if (config.auth.mode === "none") {
     const why = config.auth.explicit ? "AUTH=none" : `no AUTH_TOKENS_FILE given and ${config.host} is a loopback address`;
