@@ -1,9 +1,15 @@
 import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
+import {
+  BatchGetSignaturesResponseSchema,
+  GetSignatureResponseSchema,
+  ListSignaturesResponseSchema,
+  SignatureService,
+} from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import { addGrpcService } from "../api/grpc-adapter.js";
+import { signatureResponseEncoder } from "../api/signature-cache.js";
 import { encodeWatchResponse } from "../watch/event-cache.js";
 import type { Config } from "../config.js";
 import { hardenedServer } from "./grpc-hardening.js";
@@ -24,7 +30,12 @@ export interface Listener {
 export async function startGrpcListener(config: Config, impls: Impls, health: HealthMonitor): Promise<Listener> {
   const server = new grpc.Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
   const hardened = hardenedServer(server, [SignatureService, WorkerService]) as grpc.Server;
-  addGrpcService(hardened, SignatureService, impls.signatures, { watchSignatures: encodeWatchResponse });
+  addGrpcService(hardened, SignatureService, impls.signatures, {
+    watchSignatures: encodeWatchResponse,
+    getSignature: signatureResponseEncoder(GetSignatureResponseSchema),
+    batchGetSignatures: signatureResponseEncoder(BatchGetSignaturesResponseSchema),
+    listSignatures: signatureResponseEncoder(ListSignaturesResponseSchema),
+  });
   addGrpcService(hardened, WorkerService, impls.workers);
   health.grpc.addToServer(server);
   reflectionFor([SignatureService, WorkerService]).addToServer(server);

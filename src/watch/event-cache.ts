@@ -3,6 +3,7 @@ import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { SignatureEventSchema, type SignatureEvent } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { toEvent } from "../api/convert.js";
 import type { StoredEvent } from "../store/store.js";
+import { field1Then } from "../api/wire-bytes.js";
 
 /**
  * One event goes to every watcher that matches it: it is converted once and, on the gRPC
@@ -58,28 +59,5 @@ function encodeReply(msg: WatchReply): Buffer {
   const tail = new BinaryWriter();
   if (msg.revision) tail.tag(2, WireType.Varint).int64(msg.revision);
   if (msg.bookmark) tail.tag(3, WireType.Varint).bool(true);
-  const end = tail.finish();
-  let size = end.length;
-  for (const p of parts) size += 1 + varintSize(p.length) + p.length;
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const p of parts) {
-    out[at++] = 0x0a; // field 1, length-delimited
-    at = writeVarint(out, at, p.length);
-    out.set(p, at);
-    at += p.length;
-  }
-  out.set(end, at);
-  return out;
-}
-
-const varintSize = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
-
-function writeVarint(buf: Buffer, at: number, n: number) {
-  while (n >= 0x80) {
-    buf[at++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
-  }
-  buf[at++] = n;
-  return at;
+  return field1Then(parts, tail.finish());
 }
