@@ -7,7 +7,7 @@ import { attachCallInfo } from "../auth/call-info.js";
  * - a request body that is not a valid message does not become grpc-js's INTERNAL
  *   "Error deserializing request": it is answered INVALID_ARGUMENT by the gate (after
  *   authentication), like on the Connect port;
- * - each request carries its connection (the peer address), for per-connection limits.
+ * - each stream's request carries its connection (the peer address), for per-connection limits.
  */
 export function hardenedServer(server: grpc.Server, services: DescService[]): Pick<grpc.Server, "addService"> {
   const inputs = new Map(services.flatMap((s) => s.methods.map((m) => [`/${s.typeName}/${m.name}`, m.input] as [string, DescMessage])));
@@ -32,10 +32,13 @@ export function hardenedServer(server: grpc.Server, services: DescService[]): Pi
               },
             };
         const h = handlers[name] as (call: grpc.ServerUnaryCall<unknown, unknown>, cb?: unknown) => void;
-        impl[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, cb?: unknown) => {
-          if (typeof call.request === "object" && call.request !== null) attachCallInfo(call.request, { connection: `grpc:${call.getPeer()}` });
-          return h(call, cb);
-        }) as grpc.UntypedHandleCall;
+        // Only streams are limited per connection; a unary call need not name its peer.
+        impl[name] = !d.responseStream
+          ? (h as grpc.UntypedHandleCall)
+          : (((call: grpc.ServerUnaryCall<unknown, unknown>, cb?: unknown) => {
+              if (typeof call.request === "object" && call.request !== null) attachCallInfo(call.request, { connection: `grpc:${call.getPeer()}` });
+              return h(call, cb);
+            }) as grpc.UntypedHandleCall);
       }
       server.addService(def as grpc.ServiceDefinition, impl);
     },
