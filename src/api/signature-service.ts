@@ -8,8 +8,7 @@ import { deepMerge } from "../core/json.js";
 import { newSignatureKey } from "../core/keys.js";
 import { DEFAULT_PAGE_SIZE, DEFAULT_RETURN_FIELD } from "../core/limits.js";
 import { ALL_STATUSES, TRANSITIONS, type TransitionName } from "../core/status.js";
-import type { SignatureRecord } from "../store/record.js";
-import type { Guard } from "../store/store.js";
+import type { Guard, RunCommand } from "../store/store.js";
 import type { ApiDeps } from "./context.js";
 import { msOf, toSignature } from "./convert.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
@@ -35,18 +34,22 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
   };
 
   /**
-   * Runs a change that depends on the stored state (merges, input composition) as a
-   * compare-and-set on the revision, retried while other writers win, unless the
-   * caller pinned the revision itself.
+   * The store composes a run's input, unless the signature has an input schema (`validate`): then the
+   * input is composed and validated here and run with the record's revision pinned, starting over when
+   * another writer wins the race (unless the caller pinned the revision).
    */
-  const withCas = async <T>(key: string, guard: Guard, fn: (r: SignatureRecord, g: Guard) => Promise<T>) => {
+  const startRun = async (c: RunCommand) => {
     for (let i = 0; ; i++) {
-      const r = await load(key);
-      const pinned = !!guard.expectedRevision;
+      const res = await store.run(c);
+      if (!res.validate) return res;
+      const r = res.record;
+      const input = deepMerge(c.message ?? {}, r.kwargs);
+      const bad = schemaViolations(r.inputSchema!, input);
+      if (bad.length > 0) throw invalidArgument(bad);
       try {
-        return await fn(r, { ...guard, expectedRevision: pinned ? guard.expectedRevision : r.revision });
+        return await store.run({ ...c, input, guard: { ...c.guard, expectedRevision: c.guard.expectedRevision || r.revision } });
       } catch (e) {
-        const lost = e instanceof ServiceError && e.reason === "REVISION_MISMATCH" && !pinned;
+        const lost = e instanceof ServiceError && e.reason === "REVISION_MISMATCH" && !c.guard.expectedRevision;
         if (!lost || i >= CAS_ATTEMPTS) throw e;
       }
     }
@@ -146,16 +149,15 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
       const guard = guardOf(req, v);
       v.check();
       const replace = (p: string) => paths.includes(p);
-      const { record } = await withCas(req.key, guard, (r, g) =>
-        store.update({
-          key: req.key,
-          kwargs: replace("kwargs") ? (req.kwargs ?? {}) : req.kwargs && { ...r.kwargs, ...req.kwargs },
-          metadata: replace("metadata") ? req.metadata : Object.keys(req.metadata).length ? { ...r.metadata, ...req.metadata } : undefined,
-          inputSchema: replace("input_schema") ? (req.inputSchema ?? null) : undefined,
-          returnFieldName: replace("return_field_name") ? req.returnFieldName : undefined,
-          guard: g,
-        }),
-      );
+      const { record } = await store.update({
+        key: req.key,
+        kwargs: replace("kwargs") ? (req.kwargs ?? {}) : req.kwargs,
+        metadata: replace("metadata") || Object.keys(req.metadata).length ? req.metadata : undefined,
+        replace: (["kwargs", "metadata"] as const).filter(replace),
+        inputSchema: replace("input_schema") ? (req.inputSchema ?? null) : undefined,
+        returnFieldName: replace("return_field_name") ? req.returnFieldName : undefined,
+        guard,
+      });
       return { signature: toSignature(record) };
     },
 
@@ -184,14 +186,7 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
       if (req.requestId.length > 128) v.add("request_id", "at most 128 characters");
       const guard = guardOf(req, v);
       v.check();
-      const { record, changed } = await withCas(req.key, guard, (r, g) => {
-        const input = deepMerge(req.message ?? {}, r.kwargs);
-        if (r.inputSchema) {
-          const bad = schemaViolations(r.inputSchema, input);
-          if (bad.length > 0) throw invalidArgument(bad);
-        }
-        return store.run({ key: req.key, input, metadata: req.metadata, requestId: req.requestId, guard: g });
-      });
+      const { record, changed } = await startRun({ key: req.key, message: req.message ?? {}, metadata: req.metadata, requestId: req.requestId, guard });
       const run = record.run!;
       if (!changed || run.dispatchState !== DispatchState.QUEUED) {
         return { signature: toSignature(record), runId: run.runId, dispatchState: run.dispatchState };

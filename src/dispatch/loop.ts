@@ -19,8 +19,8 @@ const DEFAULTS: DispatchLoopOptions = { claimIdleMs: 15_000, maxBackoffMs: 30_00
 /**
  * Drains the store's outbox into the engine. Every server process runs one; they share
  * the work through the outbox's consumer group, and take over what a crashed peer left.
- * An entry is acknowledged only after its effect is recorded (at-least-once; duplicate
- * engine runs are fenced at StartTask).
+ * An entry is acknowledged only after its effect is recorded, by the step that records it
+ * (at-least-once; duplicate engine runs are fenced at StartTask).
  */
 export class DispatchLoop {
   readonly consumer = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
@@ -79,15 +79,18 @@ export class DispatchLoop {
   private async handle(e: OutboxEntry) {
     for (let attempt = 0; this.running; attempt++) {
       try {
-        if (e.kind === "trigger") await this.trigger(e.key, e.attempt);
-        else await this.dispatcher.cancel(e.runId);
-        await this.store.outbox.ack([e.id]);
+        if (e.kind === "cancel") await this.dispatcher.cancel(e.runId);
+        const retired = e.kind === "trigger" && (await this.trigger(e));
+        if (!retired) await this.store.outbox.ack([e.id]);
         return;
       } catch (err) {
         if (err instanceof DispatchError && err.permanent) {
-          if (e.kind === "trigger") await this.store.failDispatch(e.key, e.attempt, { message: err.message, type: err.type, attempt: e.attempt });
-          else this.opts.log(`cancel of ${e.runId} refused: ${err.message}`);
-          await this.store.outbox.ack([e.id]);
+          if (e.kind === "trigger") {
+            await this.store.failDispatch(e.key, e.attempt, { message: err.message, type: err.type, attempt: e.attempt }, e.id);
+          } else {
+            this.opts.log(`cancel of ${e.runId} refused: ${err.message}`);
+            await this.store.outbox.ack([e.id]);
+          }
           return;
         }
         this.opts.log(`${e.kind} of ${e.key} failed (will retry): ${(err as Error).message}`);
@@ -96,14 +99,16 @@ export class DispatchLoop {
     }
   }
 
-  private async trigger(key: string, attempt: number) {
+  /** Returns whether the entry was retired with the step that recorded its outcome. */
+  private async trigger({ id, key, attempt }: OutboxEntry & { kind: "trigger" }): Promise<boolean> {
     const r = await this.store.get(key);
-    if (!r || r.removed || r.run?.attempt !== attempt || r.run.runId) return;
+    if (!r || r.removed || r.run?.attempt !== attempt || r.run.runId) return false;
     if (r.status === Status.SUSPENDED) {
-      if (r.run.dispatchState === DispatchState.QUEUED) await this.store.markParked(key, attempt);
-      return;
+      if (r.run.dispatchState !== DispatchState.QUEUED) return false;
+      await this.store.markParked(key, attempt, id);
+      return true;
     }
-    if (r.status !== Status.PENDING) return;
+    if (r.status !== Status.PENDING) return false;
     const composed = r.run.lastInput === undefined;
     const input: JsonObject = r.run.lastInput ?? deepMerge(r.run.base ?? {}, r.kwargs);
     if (composed && r.inputSchema) {
@@ -119,7 +124,8 @@ export class DispatchLoop {
       metadata: { ...r.metadata, ...r.run.metadata, task_id: key },
       attempt,
     });
-    await this.store.markDispatched(key, attempt, runId, composed ? input : undefined);
+    await this.store.markDispatched(key, attempt, runId, composed ? input : undefined, id);
+    return true;
   }
 }
 

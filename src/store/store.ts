@@ -37,11 +37,15 @@ export interface CreateCommand {
   requestId: string;
 }
 
-/** New full values (the handler resolved merges); absent fields are left as they are. */
+/** Absent fields are left as they are. */
 export interface UpdateCommand {
   key: string;
+  /** Merged over the stored kwargs top-level (`{...stored, ...kwargs}`), unless `replace` names them. */
   kwargs?: JsonObject;
+  /** Merged over the stored metadata likewise, unless `replace` names it. */
   metadata?: Record<string, string>;
+  /** The fields whose given value replaces the stored one. */
+  replace?: ("kwargs" | "metadata")[];
   /** null clears the schema. */
   inputSchema?: JsonObject | null;
   returnFieldName?: string;
@@ -51,7 +55,13 @@ export interface UpdateCommand {
 export interface RunCommand {
   key: string;
   /** The composed, validated input. */
-  input: JsonObject;
+  input?: JsonObject;
+  /**
+   * Without `input`: the store composes the input, `deepMerge(message, kwargs)` — unless the signature
+   * has an input schema. Then it writes nothing and answers `validate` with the record: the caller
+   * composes and validates the input and runs it with `input` and that record's revision pinned.
+   */
+  message?: JsonObject;
   /** Extra engine metadata for this run (merged over the signature's at dispatch). */
   metadata: Record<string, string>;
   requestId: string;
@@ -72,6 +82,11 @@ export interface MutationResult {
   record: SignatureRecord;
   /** False for an idempotent no-op: nothing was written, no revision was used. */
   changed: boolean;
+}
+
+export interface RunResult extends MutationResult {
+  /** Nothing was written: a message met an input schema (see RunCommand.message). */
+  validate?: true;
 }
 
 export interface RemoveResult {
@@ -126,7 +141,7 @@ export interface Store {
   /** Retires the signature and, per flags, its callback trees (cycles and shared callbacks visited once). */
   remove(key: string, withError: boolean, withSuccess: boolean, guard: Guard): Promise<RemoveResult>;
   transition(key: string, rule: TransitionRule, guard: Guard): Promise<MutationResult>;
-  run(c: RunCommand): Promise<MutationResult>;
+  run(c: RunCommand): Promise<RunResult>;
   lock(c: LockCommand): Promise<MutationResult>;
   unlock(key: string, lockId: string): Promise<MutationResult>;
 
@@ -134,12 +149,15 @@ export interface Store {
   completeTask(key: string, runId: string, result: JsonValue, guard: Guard): Promise<CompleteResult>;
   failTask(key: string, runId: string, error: TaskErrorInput, final: boolean, guard: Guard): Promise<CompleteResult>;
 
-  /** The dispatcher's side: record the engine's run id for the run of `attempt` (and the input composed at dispatch). */
-  markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined): Promise<MutationResult | undefined>;
+  /**
+   * The dispatcher's side: record the engine's run id for the run of `attempt` (and the input composed at dispatch).
+   * These three steps also retire the outbox entry `outboxId` they handled, whatever their outcome (Outbox.ack in the same step).
+   */
+  markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined, outboxId?: string): Promise<MutationResult | undefined>;
   /** The run of `attempt` was not triggered because the signature is suspended. */
-  markParked(key: string, attempt: number): Promise<MutationResult | undefined>;
+  markParked(key: string, attempt: number, outboxId?: string): Promise<MutationResult | undefined>;
   /** The run of `attempt` can never be triggered: the signature ends FAILED with the error; error callbacks fire. */
-  failDispatch(key: string, attempt: number, error: TaskErrorInput): Promise<CompleteResult | undefined>;
+  failDispatch(key: string, attempt: number, error: TaskErrorInput, outboxId?: string): Promise<CompleteResult | undefined>;
 
   outbox: Outbox;
   events: EventLog;

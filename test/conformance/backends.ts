@@ -8,6 +8,8 @@ export interface Backend {
   open(opts?: Partial<StoreOptions>): Promise<Store>;
   /** Stops what the backend started (the private redis-server). */
   shutdown(): Promise<void>;
+  /** The private redis-server's URL (Redis only), for tests that look at Redis itself. */
+  redisUrl?(): Promise<string>;
 }
 
 export const defaultOptions = (o: Partial<StoreOptions> = {}): StoreOptions => ({
@@ -38,11 +40,15 @@ function memoryBackend(): Backend {
 function redisBackend(): Backend {
   let server: Promise<RedisServer> | undefined;
   const stores: Store[] = [];
+  const redisUrl = async () => {
+    server ??= import("../support/redis-server.js").then((m) => m.startRedisServer());
+    return (await server).url;
+  };
   return {
     name: "redis",
+    redisUrl,
     async open(o) {
-      server ??= import("../support/redis-server.js").then((m) => m.startRedisServer());
-      const { url } = await server;
+      const url = await redisUrl();
       const { openRedisStore } = await import("../../src/store/redis/index.js");
       const s = await openRedisStore(url, defaultOptions(o));
       stores.push(s);

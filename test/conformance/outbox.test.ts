@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, describe, it } from "node:test";
+import { Redis } from "ioredis";
 import { Status, TRANSITIONS } from "../../src/core/status.js";
+import { DispatchState } from "../../src/store/record.js";
+import { DispatchError } from "../../src/dispatch/dispatcher.js";
+import { DispatchLoop } from "../../src/dispatch/loop.js";
+import { RecordingDispatcher } from "../../src/dispatch/recording.js";
+import { Keys } from "../../src/store/redis/keys.js";
 import type { OutboxEntry } from "../../src/store/store.js";
 import { redisSkipReason } from "../support/redis-server.js";
 import { backends } from "./backends.js";
@@ -109,6 +115,65 @@ for (const b of backends()) {
       await store.outbox.ack(claimed.map((e) => e.id));
       await sleep(80);
       assert.deepEqual(await store.outbox.claimStale("third", 50, 10), [], "acknowledged entries are gone");
+    });
+
+    it("markDispatched, markParked and failDispatch retire the entry they handled in the same step, whatever the outcome", async () => {
+      const { store, create, run } = await setup();
+      const steps = [
+        (key: string, id: string) => store.markDispatched(key, 1, "engine-run", undefined, id),
+        (key: string, id: string) => store.markDispatched(key, 2, "engine-run", undefined, id), // not the current attempt: records nothing
+        async (key: string, id: string) => {
+          await store.transition(key, TRANSITIONS.suspend, {});
+          return store.markParked(key, 1, id);
+        },
+        (key: string, id: string) => store.failDispatch(key, 1, { message: "no such task", type: "NOT_FOUND", attempt: 1 }, id),
+      ];
+      for (const step of steps) {
+        const key = await create();
+        await run(key);
+        const [entry] = await store.outbox.read("dispatcher", 10, 0);
+        assert.equal(entry.key, key);
+        await step(key, entry.id);
+        await sleep(5);
+        assert.deepEqual(await store.outbox.claimStale("other", 0, 10), [], "neither pending nor reclaimable");
+        await store.outbox.ack((await store.outbox.read("test", 100, 0)).map((e) => e.id));
+      }
+    });
+
+    it("the dispatch loop leaves no entry behind: triggered, parked, failed and cancelled runs", async () => {
+      const prefix = `o${randomUUID().slice(0, 8)}`;
+      const store = await b.open({ prefix });
+      const create = async () => (await store.create(createCmd({ taskName: "outbox" }))).record.key;
+      const [ok, parked, doomed, canceled] = [await create(), await create(), await create(), await create()];
+      for (const key of [ok, parked, doomed, canceled]) await store.run({ key, input: {}, metadata: {}, requestId: "", guard: {} });
+      await store.transition(parked, TRANSITIONS.suspend, {});
+      await store.markDispatched(canceled, 1, "engine-run", undefined);
+      await store.transition(canceled, TRANSITIONS.cancel, {});
+      const engine = new RecordingDispatcher({
+        failWith: (c) => {
+          if (c.op === "trigger" && c.req.key === doomed) throw new DispatchError("no such task", true, "NOT_FOUND");
+        },
+      });
+      const loop = new DispatchLoop(store, engine);
+      loop.start();
+      try {
+        for (const end = Date.now() + 5000; ; await sleep(20)) {
+          const [a, p, d] = await store.getMany([ok, parked, doomed]);
+          const done = a!.run!.runId && p!.run!.dispatchState === DispatchState.PARKED && d!.status === Status.FAILED && engine.cancels.includes("engine-run");
+          if (done) break;
+          assert.ok(Date.now() < end, "the loop handled every entry");
+        }
+      } finally {
+        await loop.stop();
+      }
+      await sleep(5);
+      assert.deepEqual(await store.outbox.claimStale("other", 0, 100), []);
+      assert.deepEqual(await store.outbox.read("other", 100, 0), []);
+      if (b.redisUrl) {
+        const redis = new Redis(await b.redisUrl());
+        const length = await redis.xlen(new Keys(prefix).outbox).finally(() => redis.disconnect());
+        assert.equal(length, 0, "entries are deleted, not only acknowledged");
+      }
     });
 
     it("read waits up to blockMs and wakes up for a new entry", async () => {

@@ -110,6 +110,54 @@ for (const backend of backends()) {
       assert.deepEqual((await store.get(record.key))!.kwargs, { x: 1 });
     });
 
+    it("Update merges kwargs and metadata top-level unless told to replace them", async () => {
+      const { record } = await store.create(createCmd({ kwargs: { a: 1, n: { x: 1 } }, metadata: { team: "x", env: "dev" } }));
+      const merged = await store.update({ key: record.key, kwargs: { n: { y: 2 }, b: [] }, metadata: { env: "prod" }, guard: {} });
+      assert.deepEqual(merged.record.kwargs, { a: 1, n: { y: 2 }, b: [] });
+      assert.deepEqual(Object.keys(merged.record.kwargs), ["a", "n", "b"]);
+      assert.deepEqual(merged.record.metadata, { team: "x", env: "prod" });
+      const replaced = await store.update({ key: record.key, kwargs: { z: 0 }, metadata: {}, replace: ["kwargs", "metadata"], guard: {} });
+      assert.deepEqual(replaced.record.kwargs, { z: 0 });
+      assert.deepEqual(replaced.record.metadata, {});
+    });
+
+    it("keeps every key of concurrent unpinned updates of kwargs (no lost update)", async () => {
+      const { record } = await store.create(createCmd({ kwargs: { base: true } }));
+      await Promise.all(Array.from({ length: 20 }, (_, i) => store.update({ key: record.key, kwargs: { [`k${i}`]: i }, guard: {} })));
+      const { kwargs } = (await store.get(record.key))!;
+      assert.deepEqual(kwargs, { base: true, ...Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, i])) });
+    });
+
+    it("Run composes deepMerge(message, kwargs), or runs a given input as is", async () => {
+      const { record } = await store.create(createCmd({ kwargs: { amount: 5, opts: { retry: true } } }));
+      const ran = await store.run({ key: record.key, message: { amount: 1, opts: { currency: "eur" }, extra: [] }, metadata: {}, requestId: "", guard: {} });
+      assert.equal(ran.validate, undefined);
+      assert.deepEqual(ran.record.run!.lastInput, { amount: 5, opts: { currency: "eur", retry: true }, extra: [] });
+      const other = (await store.create(createCmd({ kwargs: { amount: 5 } }))).record;
+      const given = await store.run({ key: other.key, input: { exactly: "this" }, message: { ignored: 1 }, metadata: {}, requestId: "", guard: {} });
+      assert.deepEqual(given.record.run!.lastInput, { exactly: "this" });
+    });
+
+    it("Run of a message on a signature with an input schema writes nothing and answers validate", async () => {
+      const { record } = await store.create(createCmd({ kwargs: { a: 1 }, inputSchema: { type: "object" }, requestId: "" }));
+      const rev = await store.currentRevision();
+      const res = await store.run({ key: record.key, message: { b: 2 }, metadata: {}, requestId: "r1", guard: {} });
+      assert.equal(res.validate, true);
+      assert.equal(res.changed, false);
+      assert.equal(res.record.revision, record.revision);
+      assert.deepEqual(res.record.inputSchema, { type: "object" });
+      assert.equal(await store.currentRevision(), rev);
+      assert.equal((await store.get(record.key))!.run, undefined);
+      const input = { b: 2, a: 1 };
+      const ran = await store.run({ key: record.key, input, metadata: {}, requestId: "r1", guard: { expectedRevision: res.record.revision } });
+      assert.equal(ran.changed, true);
+      assert.deepEqual(ran.record.run!.lastInput, input);
+      const again = await store.run({ key: record.key, message: { b: 2 }, metadata: {}, requestId: "r1", guard: {} });
+      assert.equal(again.validate, undefined, "a repeated request id is answered without validation");
+      assert.equal(again.changed, false);
+      await assert.rejects(store.run({ key: record.key, message: {}, metadata: {}, requestId: "r2", guard: {} }), reason("ALREADY_DISPATCHED"));
+    });
+
     it("deletes at once and emits DELETED", async () => {
       const { record } = await store.create(createCmd());
       const rev = await store.delete(record.key, {});

@@ -44,7 +44,12 @@ export class MemoryOutbox implements Outbox {
   }
 
   async ack(ids: string[]) {
-    for (const id of ids) this.entries.delete(id);
+    for (const id of ids) this.retire(id);
+  }
+
+  /** Acknowledges one entry synchronously, inside a store step. */
+  retire(id: string | undefined) {
+    if (id) this.entries.delete(id);
   }
 
   private take(consumer: string, count: number) {

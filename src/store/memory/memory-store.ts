@@ -1,7 +1,7 @@
 import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
 import { notFound } from "../../core/errors.js";
 import { refusals } from "../refusals.js";
-import type { JsonObject, JsonValue } from "../../core/json.js";
+import { deepMerge, type JsonObject, type JsonValue } from "../../core/json.js";
 import { refusalReason, Status, type TransitionRule } from "../../core/status.js";
 import { decodeRecord, DispatchState, F, newFlatRecord, type FlatRecord } from "../record.js";
 import type * as S from "../store.js";
@@ -99,8 +99,11 @@ export class MemoryStore implements S.Store {
 
   async update(u: S.UpdateCommand) {
     const h = this.guarded(u.key, u.guard);
-    if (u.kwargs) h[F.kwargs] = str(u.kwargs);
-    if (u.metadata) h[F.metadata] = str(u.metadata);
+    const patch = (f: string, value: object | undefined, replace = false) => {
+      if (value) h[f] = str(replace ? value : { ...JSON.parse(h[f] || "{}"), ...value });
+    };
+    patch(F.kwargs, u.kwargs, u.replace?.includes("kwargs"));
+    patch(F.metadata, u.metadata, u.replace?.includes("metadata"));
     if (u.inputSchema !== undefined) h[F.inputSchema] = u.inputSchema ? str(u.inputSchema) : "";
     if (u.returnFieldName !== undefined) h[F.returnFieldName] = u.returnFieldName;
     return this.single(h, EventType.UPDATED);
@@ -140,7 +143,7 @@ export class MemoryStore implements S.Store {
     return this.changed(h);
   }
 
-  async run(c: S.RunCommand) {
+  async run(c: S.RunCommand): Promise<S.RunResult> {
     const h = this.guarded(c.key, c.guard);
     const status = num(h, F.status);
     if (num(h, F.attempt) > 0) {
@@ -148,8 +151,10 @@ export class MemoryStore implements S.Store {
       throw refusals.alreadyDispatched(c.key, h[F.runId] ?? "");
     }
     if (status !== Status.PENDING && status !== Status.SUSPENDED) throw refusals.status("INVALID_TRANSITION", "run", status);
+    if (!c.input && h[F.inputSchema]) return { ...this.unchanged(h), validate: true };
+    const input = c.input ?? deepMerge(c.message ?? {}, JSON.parse(h[F.kwargs] || "{}") as JsonObject);
     const tx = this.tx();
-    h[F.lastInput] = str(c.input);
+    h[F.lastInput] = str(input);
     h[F.runRequestId] = c.requestId;
     h[F.runMetadata] = str(c.metadata);
     tx.newRun(h, 1, status === Status.SUSPENDED ? DispatchState.PARKED : DispatchState.QUEUED);
@@ -231,7 +236,8 @@ export class MemoryStore implements S.Store {
     return this.outcome(h);
   }
 
-  async markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined) {
+  async markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined, outboxId?: string) {
+    this.outbox.retire(outboxId);
     const h = this.find(key);
     if (!h || num(h, F.attempt) !== attempt) return undefined;
     const tx = this.tx();
@@ -250,7 +256,8 @@ export class MemoryStore implements S.Store {
     return this.changed(h);
   }
 
-  async markParked(key: string, attempt: number) {
+  async markParked(key: string, attempt: number, outboxId?: string) {
+    this.outbox.retire(outboxId);
     const h = this.find(key);
     if (!h || num(h, F.attempt) !== attempt || num(h, F.status) !== Status.SUSPENDED) return undefined;
     if (num(h, F.dispatchState) !== DispatchState.QUEUED) return undefined;
@@ -258,7 +265,8 @@ export class MemoryStore implements S.Store {
     return this.single(h, EventType.UPDATED);
   }
 
-  async failDispatch(key: string, attempt: number, error: S.TaskErrorInput) {
+  async failDispatch(key: string, attempt: number, error: S.TaskErrorInput, outboxId?: string) {
+    this.outbox.retire(outboxId);
     const h = this.find(key);
     if (!h || num(h, F.attempt) !== attempt || num(h, F.status) !== Status.PENDING || h[F.removed] === "1") {
       return undefined;

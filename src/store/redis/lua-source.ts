@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
 import { Status, TERMINAL } from "../../core/status.js";
 import { DispatchState, F } from "../record.js";
+import { OUTBOX_GROUP } from "./keys.js";
 
 const COMMANDS_DIR = new URL("./commands/", import.meta.url);
 const INCLUDE = /^--- @include "([\w-]+)"\s*$/gm;
@@ -34,7 +35,7 @@ function inline(source: string, seen: Set<string>): string {
   });
 }
 
-/** The `constants` include, generated so the enums and the record layout have one source: the TS code. */
+/** The `constants` include, generated so the enums, the record layout and the outbox group have one source: the TS code. */
 function constantsLua(): string {
   const numbers = (e: object) =>
     Object.entries(e)
@@ -51,6 +52,7 @@ function constantsLua(): string {
     `local EV = { ${numbers(EventType)} }`,
     `local TERMINAL = { ${TERMINAL.map((s) => `[${s}] = true`).join(", ")} }`,
     `local F = { ${fields} }`,
+    `local OUTBOX_GROUP = '${OUTBOX_GROUP}'`,
     "",
   ].join("\n");
 }

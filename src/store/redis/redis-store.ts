@@ -85,8 +85,9 @@ export class RedisStore implements S.Store {
     return this.result(await this.scripts.transition(key, rule, guard));
   }
 
-  async run(c: S.RunCommand) {
-    return this.result(await this.scripts.run(c));
+  async run(c: S.RunCommand): Promise<S.RunResult> {
+    const r = await this.scripts.run(c);
+    return r.validate ? { ...this.result(r), validate: true } : this.result(r);
   }
 
   async lock(c: S.LockCommand) {
@@ -111,18 +112,18 @@ export class RedisStore implements S.Store {
     return this.outcome(await this.scripts.failTask(key, runId, error, final, guard));
   }
 
-  async markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined) {
-    const r = await this.scripts.markDispatched(key, attempt, runId, input);
+  async markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined, outboxId?: string) {
+    const r = await this.scripts.markDispatched(key, attempt, runId, input, outboxId);
     return r && this.result(r);
   }
 
-  async markParked(key: string, attempt: number) {
-    const r = await this.scripts.markParked(key, attempt);
+  async markParked(key: string, attempt: number, outboxId?: string) {
+    const r = await this.scripts.markParked(key, attempt, outboxId);
     return r && this.result(r);
   }
 
-  async failDispatch(key: string, attempt: number, error: S.TaskErrorInput) {
-    const h = await this.scripts.failDispatch(key, attempt, error);
+  async failDispatch(key: string, attempt: number, error: S.TaskErrorInput, outboxId?: string) {
+    const h = await this.scripts.failDispatch(key, attempt, error, outboxId);
     return h && this.outcome(h);
   }
 

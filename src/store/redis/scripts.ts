@@ -54,10 +54,11 @@ export class Scripts {
 
   async update(u: UpdateCommand): Promise<FlatResult> {
     const fields: Arg[] = [];
-    if (u.kwargs) fields.push(F.kwargs, str(u.kwargs));
-    if (u.metadata) fields.push(F.metadata, str(u.metadata));
-    if (u.inputSchema !== undefined) fields.push(F.inputSchema, u.inputSchema ? str(u.inputSchema) : "");
-    if (u.returnFieldName !== undefined) fields.push(F.returnFieldName, u.returnFieldName);
+    const how = (f: "kwargs" | "metadata") => (u.replace?.includes(f) ? "set" : "merge");
+    if (u.kwargs) fields.push(F.kwargs, how("kwargs"), str(u.kwargs));
+    if (u.metadata) fields.push(F.metadata, how("metadata"), str(u.metadata));
+    if (u.inputSchema !== undefined) fields.push(F.inputSchema, "set", u.inputSchema ? str(u.inputSchema) : "");
+    if (u.returnFieldName !== undefined) fields.push(F.returnFieldName, "set", u.returnFieldName);
     return flatResult(await this.mutate("update", u.key, [...guardArgs(u.guard), ...fields]));
   }
 
@@ -76,9 +77,11 @@ export class Scripts {
     return flatResult(await this.mutate("transition", key, [...guardArgs(guard), str(rule)], { op: rule.name }));
   }
 
-  async run(c: RunCommand): Promise<FlatResult> {
-    const args = [...guardArgs(c.guard), c.requestId, str(c.input), str(c.metadata)];
-    return flatResult(await this.mutate("run", c.key, args, { op: "run" }));
+  /** `validate`: the signature has an input schema and the command carried a message; nothing was written. */
+  async run(c: RunCommand): Promise<FlatResult & { validate?: true }> {
+    const input = c.input ? ["input", str(c.input)] : ["message", str(c.message ?? {})];
+    const reply = await this.mutate("run", c.key, [...guardArgs(c.guard), c.requestId, ...input, str(c.metadata)], { op: "run" });
+    return reply[0] === "VALIDATE" ? { changed: false, flat: toFlat(reply[1]), validate: true } : flatResult(reply);
   }
 
   async lock(c: LockCommand): Promise<FlatResult> {
@@ -104,18 +107,18 @@ export class Scripts {
     return toFlat((await this.mutate("failTask", key, args, { op: "report", runId }))[1]);
   }
 
-  async markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined) {
-    const reply = await this.mutate("markDispatched", key, [attempt, runId, input ? str(input) : ""]);
+  async markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined, outboxId = "") {
+    const reply = await this.mutate("markDispatched", key, [attempt, runId, input ? str(input) : "", outboxId]);
     return reply[0] === "NONE" ? undefined : flatResult(reply);
   }
 
-  async markParked(key: string, attempt: number) {
-    const reply = await this.mutate("markParked", key, [attempt]);
+  async markParked(key: string, attempt: number, outboxId = "") {
+    const reply = await this.mutate("markParked", key, [attempt, outboxId]);
     return reply[0] === "NONE" ? undefined : flatResult(reply);
   }
 
-  async failDispatch(key: string, attempt: number, error: TaskErrorInput) {
-    const reply = await this.mutate("failDispatch", key, [attempt, str(error)]);
+  async failDispatch(key: string, attempt: number, error: TaskErrorInput, outboxId = "") {
+    const reply = await this.mutate("failDispatch", key, [attempt, str(error), outboxId]);
     return reply[0] === "NONE" ? undefined : toFlat(reply[1]);
   }
 

@@ -12,11 +12,12 @@
   ARGV[6]  the signature key
   ARGV[7]  attempt (must be the current run's)
   ARGV[8]  the error, JSON {message, type, attempt}
+  ARGV[9]  the outbox entry this step retires, whatever the outcome ('' = none)
   Returns {'OK', flat record}, or {'NONE'} when it does not apply.
 ]]
 --- @include "mutation"
 
-return run_step(function()
+local reply = run_step(function()
   local h = load(KEY)
   if not h or num(h, F.attempt) ~= tonumber(ARGV[7]) or num(h, F.status) ~= ST.PENDING or is_removed(h) then
     return { 'NONE' }
@@ -25,3 +26,5 @@ return run_step(function()
   commit()
   return { 'OK', flat(h) }
 end)
+retire_outbox_entry(ARGV[9])
+return reply

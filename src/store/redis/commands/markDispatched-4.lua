@@ -15,11 +15,12 @@
   ARGV[7]  attempt (must be the current run's)
   ARGV[8]  the engine's run id
   ARGV[9]  the input composed at dispatch, JSON ('' = keep the stored one)
+  ARGV[10] the outbox entry this step retires, whatever the outcome ('' = none)
   Returns {'OK', 1, flat record}, or {'NONE'} when there is nothing to record.
 ]]
 --- @include "mutation"
 
-return run_step(function()
+local reply = run_step(function()
   local h = load(KEY)
   if not h or num(h, F.attempt) ~= tonumber(ARGV[7]) then return { 'NONE' } end
   local run_id = ARGV[8]
@@ -37,3 +38,5 @@ return run_step(function()
   commit()
   return { 'OK', 1, flat(h) }
 end)
+retire_outbox_entry(ARGV[10])
+return reply

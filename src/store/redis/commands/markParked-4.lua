@@ -11,11 +11,12 @@
   ARGV[5]  history max (events kept, approximately)
   ARGV[6]  the signature key
   ARGV[7]  attempt (must be the current run's)
+  ARGV[8]  the outbox entry this step retires, whatever the outcome ('' = none)
   Returns {'OK', 1, flat record}, or {'NONE'} when it does not apply.
 ]]
 --- @include "mutation"
 
-return run_step(function()
+local reply = run_step(function()
   local h = load(KEY)
   if not h or num(h, F.attempt) ~= tonumber(ARGV[7]) or num(h, F.status) ~= ST.SUSPENDED then return { 'NONE' } end
   if num(h, F.dispatchState) ~= DS.QUEUED then return { 'NONE' } end
@@ -24,3 +25,5 @@ return run_step(function()
   commit()
   return { 'OK', 1, flat(h) }
 end)
+retire_outbox_entry(ARGV[8])
+return reply

@@ -13,11 +13,16 @@
   ARGV[7]  lock id ('' = none)
   ARGV[8]  expected revision (0 = any)
   ARGV[9]  request id ('' = none); the same id as the existing run's answers it unchanged
-  ARGV[10] the composed input, JSON object
-  ARGV[11] the run's engine metadata, JSON object
-  Returns {'OK', changed 0|1, flat record} or {'ERR', reason, ...}.
+  ARGV[10] 'input': ARGV[11] is the composed, validated input; 'message': the input is
+           deep_merge(ARGV[11], kwargs), composed here unless the signature has an input schema
+  ARGV[11] JSON object: the input or the message
+  ARGV[12] the run's engine metadata, JSON object
+  Returns {'OK', changed 0|1, flat record}, {'VALIDATE', flat record} when a message meets an input
+  schema (nothing written: the caller composes and validates the input, then runs it with 'input' and
+  this record's revision), or {'ERR', reason, ...}.
 ]]
 --- @include "mutation"
+--- @include "json"
 
 return run_step(function()
   local h = guarded(KEY, ARGV[7], tonumber(ARGV[8]), false)
@@ -29,9 +34,15 @@ return run_step(function()
   local st = num(h, F.status)
   if st ~= ST.PENDING and st ~= ST.SUSPENDED then refuse_status('INVALID_TRANSITION', st) end
 
-  put(h, F.lastInput, ARGV[10])
+  local input = ARGV[11]
+  if ARGV[10] == 'message' then
+    if text(h, F.inputSchema) ~= '' then return { 'VALIDATE', flat(h) } end
+    local kwargs = text(h, F.kwargs)
+    input = json_merge(input, kwargs == '' and '{}' or kwargs, true)
+  end
+  put(h, F.lastInput, input)
   put(h, F.runRequestId, request_id)
-  put(h, F.runMetadata, ARGV[11])
+  put(h, F.runMetadata, ARGV[12])
   new_run(h, 1, st == ST.SUSPENDED and DS.PARKED or DS.QUEUED)
   commit()
   return { 'OK', 1, flat(h) }

@@ -14,3 +14,11 @@ local function write_outbox()
     redis.call('XADD', OUTBOX_KEY, '*', unpack(entry))
   end
 end
+
+-- The dispatcher's steps retire the outbox entry they handled ('' = none): acknowledged and deleted
+-- in the same step, so it is neither redelivered nor reclaimed.
+local function retire_outbox_entry(id)
+  if id == '' then return end
+  redis.call('XACK', OUTBOX_KEY, OUTBOX_GROUP, id)
+  redis.call('XDEL', OUTBOX_KEY, id)
+end
