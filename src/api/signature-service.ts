@@ -12,6 +12,7 @@ import type { Guard, RunCommand } from "../store/store.js";
 import type { ApiDeps } from "./context.js";
 import { msOf, toSignature } from "./convert.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
+import { SignatureCache } from "./signature-cache.js";
 import { schemaViolations, Violations } from "./validate.js";
 import { watchSignatures } from "../watch/watch-handler.js";
 
@@ -20,6 +21,8 @@ const CAS_ATTEMPTS = 20;
 
 export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureService> {
   const { store, limits } = deps;
+  /** Reads of unchanged signatures reuse their message (and, on the gRPC port, its encoding). */
+  const cache = new SignatureCache();
   const violations = () => new Violations(limits);
 
   const load = async (key: string) => {
@@ -98,7 +101,7 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
       const v = violations();
       v.key("key", req.key);
       v.check();
-      return { signature: toSignature(await load(req.key)) };
+      return { signature: cache.of(await load(req.key)) };
     },
 
     async batchGetSignatures(req) {
@@ -113,7 +116,7 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
           missing: missing.join(","),
         });
       }
-      return { signatures: records.map((r) => toSignature(r!)) };
+      return { signatures: records.map((r) => cache.of(r!)) };
     },
 
     async listSignatures(req) {
@@ -132,7 +135,7 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
       const pageSize = Math.min(req.pageSize || DEFAULT_PAGE_SIZE, limits.maxPageSize);
       const page = await store.list({ ...filter, pageSize, cursor });
       return {
-        signatures: page.records.map((r) => toSignature(r)),
+        signatures: page.records.map((r) => cache.of(r)),
         nextPageToken: page.cursor ? encodePageToken(page.cursor, filter) : "",
       };
     },
