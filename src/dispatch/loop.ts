@@ -79,22 +79,28 @@ export class DispatchLoop {
   private async handle(e: OutboxEntry) {
     for (let attempt = 0; this.running; attempt++) {
       try {
-        if (e.kind === "cancel") await this.dispatcher.cancel(e.runId);
-        const retired = e.kind === "trigger" && (await this.trigger(e));
-        if (!retired) await this.store.outbox.ack([e.id]);
+        await this.step(e);
         return;
       } catch (err) {
-        if (err instanceof DispatchError && err.permanent) {
-          if (e.kind === "trigger") {
-            await this.store.failDispatch(e.key, e.attempt, { message: err.message, type: err.type, attempt: e.attempt }, e.id);
-          } else {
-            this.opts.log(`cancel of ${e.runId} refused: ${err.message}`);
-            await this.store.outbox.ack([e.id]);
-          }
-          return;
-        }
+        // Also a store that failed while recording a permanent failure: the whole step is retried.
         this.opts.log(`${e.kind} of ${e.key} failed (will retry): ${(err as Error).message}`);
         await sleep(Math.min(this.opts.maxBackoffMs, 200 * 2 ** attempt), this.stopping.signal);
+      }
+    }
+  }
+
+  private async step(e: OutboxEntry) {
+    try {
+      if (e.kind === "cancel") await this.dispatcher.cancel(e.runId);
+      const retired = e.kind === "trigger" && (await this.trigger(e));
+      if (!retired) await this.store.outbox.ack([e.id]);
+    } catch (err) {
+      if (!(err instanceof DispatchError && err.permanent)) throw err;
+      if (e.kind === "trigger") {
+        await this.store.failDispatch(e.key, e.attempt, { message: err.message, type: err.type, attempt: e.attempt }, e.id);
+      } else {
+        this.opts.log(`cancel of ${e.runId} refused: ${err.message}`);
+        await this.store.outbox.ack([e.id]);
       }
     }
   }

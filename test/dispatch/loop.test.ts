@@ -3,6 +3,7 @@ import { it } from "node:test";
 import { DispatchError } from "../../src/dispatch/dispatcher.js";
 import { DispatchLoop } from "../../src/dispatch/loop.js";
 import { RecordingDispatcher } from "../../src/dispatch/recording.js";
+import { Status } from "../../src/core/status.js";
 import { MemoryStore } from "../../src/store/memory/memory-store.js";
 import { defaultOptions } from "../conformance/backends.js";
 import { createCmd } from "../support/commands.js";
@@ -30,4 +31,40 @@ it("stop does not wait out the backoff of a run the engine keeps refusing; the e
   const left = await store.outbox.claimStale("next-server", 0, 10);
   assert.equal(left.length, 1, "the entry is still there for another server");
   await store.close();
+});
+
+it("a store failure while recording a permanent dispatch failure is retried, not left as an unhandled rejection", async () => {
+  const store = new MemoryStore(defaultOptions());
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on("unhandledRejection", onUnhandled);
+  const engine = new RecordingDispatcher({
+    failWith: () => {
+      throw new DispatchError("no such workflow", true, "WORKFLOW_NOT_FOUND");
+    },
+  });
+  const { record } = await store.create(createCmd());
+  await store.run({ key: record.key, input: {}, metadata: {}, requestId: "", guard: {} });
+  const failDispatch = store.failDispatch.bind(store);
+  let failures = 0;
+  store.failDispatch = async (...args: Parameters<typeof store.failDispatch>) => {
+    if (failures++ === 0) throw new Error("store unreachable");
+    return failDispatch(...args);
+  };
+  const loop = new DispatchLoop(store, engine);
+  loop.start();
+  try {
+    const deadline = Date.now() + 5000;
+    while ((await store.get(record.key))!.status !== Status.FAILED) {
+      assert.ok(Date.now() < deadline, `never recorded; unhandled: ${unhandled.map(String).join("; ")}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setImmediate(r));
+    assert.equal(failures, 2, "recorded on the second try");
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+    await loop.stop();
+    await store.close();
+  }
 });
