@@ -391,7 +391,7 @@ async function storeLimit(redisUrl: string, redisPid: number) {
     url: redisUrl,
     prefix: `limit${Date.now()}`,
     listBase: BASE,
-    runPoolPerS: QUICK ? 4000 : 8000,
+    runPoolPerS: 20_000,
     phases: ops.flatMap((op) => CONCS.map((concurrency) => ({ op, concurrency }))),
     warmupS: T.warmupS,
     durationS: T.durationS,

@@ -7,15 +7,14 @@
  *   node --import tsx bench/store-limit.ts '<json Config>'   → one JSON line per phase on stdout
  *
  * Each operation does what its handler does against the store:
- *   get: get · list: list(page 50) · update: get + update (CAS, merged kwargs) ·
- *   suspend+resume: transition ×2 · create: create · run: get + run (the handler's CAS) ·
+ *   get: get · list: list(page 50) · update: update (kwargs merged by the script) ·
+ *   suspend+resume: transition ×2 · create: create · run: run (input composed by the script) ·
  *   start+complete: startTask + completeTask · ping: a bare PING (the Redis round trip).
  * Runs use keys prepared in setup; start+complete uses the keys the run phases ran.
  */
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { Status } from "../gen/ts/mageflow/v1/signature_pb.js";
-import { deepMerge } from "../src/core/json.js";
 import { newSignatureKey } from "../src/core/keys.js";
 import { TRANSITIONS } from "../src/core/status.js";
 import type { CreateCommand, Store } from "../src/store/store.js";
@@ -95,14 +94,7 @@ async function main() {
     ping: () => [() => redis.ping()],
     get: (s) => [() => store.get(base[s % base.length])],
     list: () => [() => store.list({ statuses: [], taskName: "", pageSize: 50 })],
-    update: (s) => {
-      const key = updKeys[s];
-      let r: Awaited<ReturnType<Store["get"]>>;
-      return [
-        async () => (r = await store.get(key)),
-        () => store.update({ key, kwargs: { ...r!.kwargs, n: s }, guard: { expectedRevision: r!.revision, lockId: "" } }),
-      ];
-    },
+    update: (s) => [() => store.update({ key: updKeys[s], kwargs: { n: s }, guard: { lockId: "" } })],
     "suspend-resume": (s) => [
       () => store.transition(pairKeys[s], TRANSITIONS.suspend, { lockId: "" }),
       () => store.transition(pairKeys[s], TRANSITIONS.resume, { lockId: "" }),
@@ -111,11 +103,9 @@ async function main() {
     run: () => {
       if (runNext >= runPool.length) return undefined;
       const key = runPool[runNext++];
-      let r: Awaited<ReturnType<Store["get"]>>;
       return [
-        async () => (r = await store.get(key)),
         async () => {
-          await store.run({ key, input: deepMerge({}, r!.kwargs), metadata: {}, requestId: "", guard: { expectedRevision: r!.revision, lockId: "" } });
+          await store.run({ key, message: {}, metadata: {}, requestId: "", guard: { lockId: "" } });
           ranKeys.push({ key });
         },
       ];
