@@ -2,7 +2,11 @@ import { EventEmitter } from "node:events";
 import type { EventLog, StoredEvent } from "../store.js";
 import { nextOrTimeout } from "./wait.js";
 
-/** The memory store's event history: an array trimmed to `max` entries (whole revisions). */
+/**
+ * The memory store's event history: an array trimmed to `max` entries (whole revisions), like
+ * Redis's approximate XTRIM: it may grow by a sixteenth past `max` first, so that trimming (a
+ * move of every kept entry) happens once per many appends instead of on every one.
+ */
 export class MemoryEventLog implements EventLog {
   private readonly log: StoredEvent[] = [];
   private readonly appended = new EventEmitter();
@@ -16,7 +20,7 @@ export class MemoryEventLog implements EventLog {
 
   append(events: StoredEvent[]) {
     this.log.push(...events);
-    if (this.log.length > this.max) {
+    if (this.log.length > this.max + (this.max >> 4)) {
       let cut = this.log.length - this.max;
       while (cut < this.log.length && this.log[cut].revision === this.log[cut - 1]?.revision) cut++;
       this.log.splice(0, cut);
