@@ -4,7 +4,8 @@ import type { SignatureRecord } from "../store/record.js";
 import { toSignature } from "./convert.js";
 import { field1Then } from "./wire-bytes.js";
 
-const DEFAULT_ENTRIES = 10_000;
+/** Bounds the memory held: a page of List is at most 1000; the oldest written entry goes first. */
+const DEFAULT_ENTRIES = 4096;
 
 /**
  * The last signature message made for each key. A signature's content is fixed by its key and
