@@ -2,7 +2,7 @@
  * The transport baselines: one trivial unary method, /bench.v1.Noop/Call
  * (google.protobuf.Empty in and out), on the same stacks as the service.
  *
- *   --stack grpc-js      grpc-js through src/api/grpc-adapter.ts (channelz off), exactly as the service's
+ *   --stack grpc-js      grpc-js through src/api/grpc-adapter.ts, exactly as the service's
  *                        handlers are mounted (the transport limit).
  *   --stack grpc-js-raw  grpc-js with a plain handler and fixed serializers (no adapter):
  *                        the difference to `grpc-js` is the adapter's own cost.
@@ -39,7 +39,7 @@ async function main() {
   let port: number;
   let stop: () => void;
   if (stack === "grpc-js" || stack === "grpc-js-raw") {
-    const server = new grpc.Server({ "grpc.enable_channelz": 0 });
+    const server = new grpc.Server();
     if (stack === "grpc-js") {
       addGrpcService(server, service, impl as never);
     } else {

@@ -28,8 +28,7 @@ export interface Listener {
 
 /** The native gRPC port: both services, standard health and reflection (those two need no token). */
 export async function startGrpcListener(config: Config, impls: Impls, health: HealthMonitor): Promise<Listener> {
-  // Channelz (grpc-js's introspection, not served here) tracks every call and message when enabled.
-  const server = new grpc.Server({ "grpc.max_receive_message_length": config.maxRequestBytes, "grpc.enable_channelz": 0 });
+  const server = new grpc.Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
   const hardened = hardenedServer(server, [SignatureService, WorkerService]) as grpc.Server;
   addGrpcService(hardened, SignatureService, impls.signatures, {
     watchSignatures: encodeWatchResponse,
