@@ -18,6 +18,7 @@ import { Status } from "../gen/ts/mageflow/v1/signature_pb.js";
 import { newSignatureKey } from "../src/core/keys.js";
 import { TRANSITIONS } from "../src/core/status.js";
 import type { CreateCommand, Store } from "../src/store/store.js";
+import type { Cell } from "./lib/drivers.js";
 
 export type LimitOp = "get" | "list" | "update" | "suspend-resume" | "create" | "run" | "start-complete" | "ping";
 
@@ -32,15 +33,9 @@ export interface LimitConfig {
   durationS: number;
 }
 
-export interface LimitResult {
+export interface LimitResult extends Cell {
   op: LimitOp;
   concurrency: number;
-  ops: number;
-  calls: number;
-  p50Ms: number;
-  p99Ms: number;
-  samples: number;
-  errors: number;
   cpu: number;
   exhausted?: boolean;
   firstError?: string;

@@ -1,5 +1,6 @@
 import { create, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { SignatureSchema, type Signature } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import { oncePer } from "../core/once-per.js";
 import type { SignatureRecord } from "../store/record.js";
 import { toSignature } from "./convert.js";
 import { field1Then } from "./wire-bytes.js";
@@ -30,16 +31,7 @@ export class SignatureCache {
   }
 }
 
-const encoded = new WeakMap<Signature, Uint8Array>();
-
-function signatureBytes(s: Signature): Uint8Array {
-  let bytes = encoded.get(s);
-  if (!bytes) {
-    bytes = toBinary(SignatureSchema, s.$typeName ? s : create(SignatureSchema, s));
-    encoded.set(s, bytes);
-  }
-  return bytes;
-}
+const signatureBytes = oncePer((s: Signature) => toBinary(SignatureSchema, s.$typeName ? s : create(SignatureSchema, s)));
 
 /**
  * An encoder for a response whose field 1 is its signature(s) (Get, BatchGet, List): each
@@ -50,10 +42,12 @@ export function signatureResponseEncoder(desc: DescMessage) {
   const field = desc.fields.find((f) => f.number === 1);
   if (!field || field.message?.typeName !== SignatureSchema.typeName) throw new Error(`${desc.typeName}: field 1 is not a Signature`);
   const repeated = field.fieldKind === "list";
+  const onlyField1 = desc.fields.length === 1;
+  const none = new Uint8Array(0);
   return (msg: Record<string, unknown>): Buffer => {
     const value = msg[field.localName];
     const signatures = (repeated ? (value as Signature[] | undefined) ?? [] : value ? [value as Signature] : []);
-    const rest = toBinary(desc, create(desc, { ...msg, $typeName: undefined, [field.localName]: repeated ? [] : undefined } as never));
+    const rest = onlyField1 ? none : toBinary(desc, create(desc, { ...msg, $typeName: undefined, [field.localName]: repeated ? [] : undefined } as never));
     return field1Then(signatures.map(signatureBytes), rest);
   };
 }

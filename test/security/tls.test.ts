@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
@@ -11,7 +10,7 @@ import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } f
 import * as grpc from "@grpc/grpc-js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/ts/health/v1/health_pb.js";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
-import { redisSkipReason } from "../support/redis-server.js";
+import { freePort, redisSkipReason } from "../support/redis-server.js";
 import { spawnServer } from "../support/spawn-server.js";
 import { makeTokens, outcomeOf, startSecureServer, type SecureServer } from "./harness.js";
 import { makePki, type Pki } from "./pki.js";
@@ -171,17 +170,6 @@ describe("TLS and mTLS, with certificates made by the test", () => {
     });
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForTls(port: number) {
   for (let i = 0; i < 100; i++) {

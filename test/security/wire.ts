@@ -137,12 +137,7 @@ async function grpcWebCall(port: number, path: string, body: Uint8Array, headers
   const inHeaders = res.headers["grpc-status"];
   if (inHeaders !== undefined) return { code: codeName(Number(inHeaders)), detail: decodeURIComponent(String(res.headers["grpc-message"] ?? "")) };
   if (res.status !== 200) return { code: `HTTP ${res.status}`, detail: "" };
-  const bytes = res.body;
-  for (let off = 0; off + 5 <= bytes.length; ) {
-    const flags = bytes[off];
-    const len = bytes.readUInt32BE(off + 1);
-    const frame = bytes.subarray(off + 5, off + 5 + len);
-    off += 5 + len;
+  for (const { flags, frame } of envelopes(res.body)) {
     if (flags & 0x80) {
       const m = /grpc-status:\s*(\d+)/i.exec(frame.toString());
       const msg = /grpc-message:\s*(.*)/i.exec(frame.toString());
@@ -151,6 +146,15 @@ async function grpcWebCall(port: number, path: string, body: Uint8Array, headers
   }
   if (res.timedOut) return streaming ? { code: "Open", detail: "stream still open" } : { code: "Timeout", detail: `no answer in ${UNARY_WAIT_MS} ms` };
   return { code: "NoStatus", detail: "no trailer frame" };
+}
+
+/** The enveloped messages of a gRPC-Web or Connect streaming body: a flags byte, a 4-byte length, the bytes. */
+function* envelopes(bytes: Buffer) {
+  for (let off = 0; off + 5 <= bytes.length; ) {
+    const len = bytes.readUInt32BE(off + 1);
+    yield { flags: bytes[off], frame: bytes.subarray(off + 5, off + 5 + len) };
+    off += 5 + len;
+  }
 }
 
 /** Connect unary: HTTP status 200 is OK, anything else carries a JSON error `{code, message}`. */
@@ -177,12 +181,7 @@ async function connectStream(port: number, path: string, body: Uint8Array, heade
   if (res instanceof Error) return { code: "TransportError", detail: String(res) };
   if (res.timedOut && res.status === 0) return { code: "Open", detail: "no headers yet" };
   if (res.status !== 200) return connectError(res.status, res.body);
-  const bytes = res.body;
-  for (let off = 0; off + 5 <= bytes.length; ) {
-    const flags = bytes[off];
-    const len = bytes.readUInt32BE(off + 1);
-    const frame = bytes.subarray(off + 5, off + 5 + len);
-    off += 5 + len;
+  for (const { flags, frame } of envelopes(res.body)) {
     if (flags & 0x02) {
       const end = JSON.parse(frame.toString() || "{}") as { error?: { code: string; message?: string } };
       return end.error ? { code: CONNECT_CODES[end.error.code] ?? end.error.code, detail: end.error.message ?? "" } : { code: "OK", detail: "" };

@@ -101,7 +101,8 @@ export async function startRedisServer(o: RedisServerOptions = {}): Promise<Redi
   };
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 at the time of asking. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once("error", reject);
