@@ -24,7 +24,7 @@ const r = JSON.parse(readFileSync(file, "utf8")) as {
   source: { commit: string };
   machine: Record<string, unknown>;
   rows: Row[];
-  redisCalls?: { ops: { op: string; requestPathPerRpc: number; roundTripsPerRpc: number; scriptsPerRpc: number; inScriptPerRpc: number; byCommand: Record<string, number> }[] };
+  redisCalls?: { ops: { op: string; requestPathPerRpc: number; roundTripsPerRpc: number; mutationsPerRpc?: number; requestPathPerMutation?: number; scriptsPerRpc: number; inScriptPerRpc: number; byCommand: Record<string, number> }[] };
   watch?: { watchers: number; writerRate: number; deliveredPerS: number; expectedPerS: number; p50Ms: number; p99Ms: number; maxMs: number; rssBeforeMiB: number; rssPeakMiB: number; serverCpu?: number; streamErrors: Record<string, number> }[];
 };
 
@@ -93,11 +93,13 @@ if (r.redisCalls) {
   out.push("\n### Redis commands per RPC\n");
   out.push(
     table(
-      ["operation", "request path", "with background readers", "script calls", "commands inside scripts", "by command"],
+      ["operation", "request path", "with background readers", "mutations", "request path per mutation", "script calls", "commands inside scripts", "by command"],
       r.redisCalls.ops.map((c) => [
         c.op,
         n(c.requestPathPerRpc, 2),
         n(c.roundTripsPerRpc, 2),
+        n(c.mutationsPerRpc, 2),
+        n(c.requestPathPerMutation, 2),
         n(c.scriptsPerRpc, 2),
         n(c.inScriptPerRpc, 1),
         Object.entries(c.byCommand)

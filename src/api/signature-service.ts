@@ -189,12 +189,19 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
       if (req.requestId.length > 128) v.add("request_id", "at most 128 characters");
       const guard = guardOf(req, v);
       v.check();
-      const { record, changed } = await startRun({ key: req.key, message: req.message ?? {}, metadata: req.metadata, requestId: req.requestId, guard });
+      // A run this call commits is attempt 1.
+      const dispatch = deps.hub.expectDispatch(req.key, 1);
+      const started = startRun({ key: req.key, message: req.message ?? {}, metadata: req.metadata, requestId: req.requestId, guard });
+      const { record, changed } = await started.catch((e: unknown) => {
+        dispatch.cancel();
+        throw e;
+      });
       const run = record.run!;
       if (!changed || run.dispatchState !== DispatchState.QUEUED) {
+        dispatch.cancel();
         return { signature: toSignature(record), runId: run.runId, dispatchState: run.dispatchState };
       }
-      const dispatched = await deps.hub.waitForDispatch(req.key, run.attempt, deps.dispatchWaitMs);
+      const dispatched = await dispatch.wait(deps.dispatchWaitMs);
       const latest = dispatched ?? record;
       return {
         signature: toSignature(latest),

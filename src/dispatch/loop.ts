@@ -2,7 +2,7 @@ import { setTimeout } from "node:timers/promises";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { deepMerge, type JsonObject } from "../core/json.js";
-import { DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { schemaViolations } from "../api/validate.js";
 import type { OutboxEntry, Store } from "../store/store.js";
 import { DispatchError, type Dispatcher } from "./dispatcher.js";
@@ -57,12 +57,14 @@ export class DispatchLoop {
     while (this.running) {
       try {
         const entries = await this.store.outbox.read(this.consumer, 32, 500);
+        let stale: OutboxEntry[] = [];
         if (Date.now() - lastClaim > this.opts.claimIdleMs / 3) {
           lastClaim = Date.now();
-          entries.push(...(await this.store.outbox.claimStale(this.consumer, this.opts.claimIdleMs, 32)));
+          stale = await this.store.outbox.claimStale(this.consumer, this.opts.claimIdleMs, 32);
         }
         failures = 0;
-        for (const e of entries) this.track(this.handle(e));
+        for (const e of entries) this.track(this.handle(e, true));
+        for (const e of stale) this.track(this.handle(e, false));
       } catch (err) {
         if (!this.running) break;
         this.opts.log(`outbox read failed: ${(err as Error).message}`);
@@ -76,10 +78,11 @@ export class DispatchLoop {
     void p.finally(() => this.inFlight.delete(p));
   }
 
-  private async handle(e: OutboxEntry) {
+  /** `fresh`: first delivered now, so the signature a trigger carries is as recent as a read would be. */
+  private async handle(e: OutboxEntry, fresh: boolean) {
     for (let attempt = 0; this.running; attempt++) {
       try {
-        await this.step(e);
+        await this.step(e, fresh && attempt === 0);
         return;
       } catch (err) {
         // Also a store that failed while recording a permanent failure: the whole step is retried.
@@ -89,10 +92,10 @@ export class DispatchLoop {
     }
   }
 
-  private async step(e: OutboxEntry) {
+  private async step(e: OutboxEntry, fresh: boolean) {
     try {
       if (e.kind === "cancel") await this.dispatcher.cancel(e.runId);
-      const retired = e.kind === "trigger" && (await this.trigger(e));
+      const retired = e.kind === "trigger" && (await this.trigger(e, fresh));
       if (!retired) await this.store.outbox.ack([e.id]);
     } catch (err) {
       if (!(err instanceof DispatchError && err.permanent)) throw err;
@@ -105,16 +108,14 @@ export class DispatchLoop {
     }
   }
 
-  /** Returns whether the entry was retired with the step that recorded its outcome. */
-  private async trigger({ id, key, attempt }: OutboxEntry & { kind: "trigger" }): Promise<boolean> {
-    const r = await this.store.get(key);
-    if (!r || r.removed || r.run?.attempt !== attempt || r.run.runId) return false;
-    if (r.status === Status.SUSPENDED) {
-      if (r.run.dispatchState !== DispatchState.QUEUED) return false;
-      await this.store.markParked(key, attempt, id);
-      return true;
-    }
-    if (r.status !== Status.PENDING) return false;
+  /**
+   * Returns whether the entry was retired with the step that recorded its outcome. A fresh entry's own copy
+   * of the signature is used: a change that made the run undispatchable since has withdrawn the entry, or is
+   * answered by markDispatched (which cancels the engine run). A retried or reclaimed entry reads it anew.
+   */
+  private async trigger({ id, key, attempt, record }: OutboxEntry & { kind: "trigger" }, fresh: boolean): Promise<boolean> {
+    const r = (fresh && record) || (await this.store.get(key));
+    if (!r || r.removed || r.run?.attempt !== attempt || r.run.runId || r.status !== Status.PENDING) return false;
     const composed = r.run.lastInput === undefined;
     const input: JsonObject = r.run.lastInput ?? deepMerge(r.run.base ?? {}, r.kwargs);
     if (composed && r.inputSchema) {

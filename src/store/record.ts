@@ -86,6 +86,8 @@ export const F = {
   lockExpire: "lock_exp",
   metadata: "meta",
   removed: "removed",
+  /** The outbox entry of a QUEUED run, withdrawn when the run can no longer be dispatched. */
+  outboxEntry: "obx",
 } as const;
 
 export type FlatRecord = Record<string, string>;

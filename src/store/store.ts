@@ -116,8 +116,11 @@ export interface StoredEvent {
   record: SignatureRecord;
 }
 
-/** One outbox entry: work for the dispatcher loop, written in the same step as the state change. */
-export type OutboxDraft = { kind: "trigger"; key: string; attempt: number } | { kind: "cancel"; key: string; runId: string };
+/**
+ * One outbox entry: work for the dispatcher loop, written in the same step as the state change. A trigger
+ * carries the signature as that step left it, so the dispatcher need not read it back.
+ */
+export type OutboxDraft = { kind: "trigger"; key: string; attempt: number; record?: SignatureRecord } | { kind: "cancel"; key: string; runId: string };
 export type OutboxEntry = OutboxDraft & { id: string };
 
 /**
@@ -150,12 +153,11 @@ export interface Store {
   failTask(key: string, runId: string, error: TaskErrorInput, final: boolean, guard: Guard): Promise<CompleteResult>;
 
   /**
-   * The dispatcher's side: record the engine's run id for the run of `attempt` (and the input composed at dispatch).
-   * These three steps also retire the outbox entry `outboxId` they handled, whatever their outcome (Outbox.ack in the same step).
+   * The dispatcher's side: record the engine's run id for the run of `attempt` (and the input composed at dispatch);
+   * an engine run the signature does not take is cancelled (outbox `cancel`). Both steps also retire the outbox entry
+   * `outboxId` they handled, whatever their outcome (Outbox.ack in the same step).
    */
   markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined, outboxId?: string): Promise<MutationResult | undefined>;
-  /** The run of `attempt` was not triggered because the signature is suspended. */
-  markParked(key: string, attempt: number, outboxId?: string): Promise<MutationResult | undefined>;
   /** The run of `attempt` can never be triggered: the signature ends FAILED with the error; error callbacks fire. */
   failDispatch(key: string, attempt: number, error: TaskErrorInput, outboxId?: string): Promise<CompleteResult | undefined>;
 

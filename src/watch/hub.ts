@@ -4,6 +4,12 @@ import type { Store, StoredEvent } from "../store/store.js";
 import { Subscriber } from "./subscriber.js";
 
 const MAX_REST_MS = 20;
+
+export interface DispatchExpectation {
+  /** The signature once the run has a run id; undefined if it ended otherwise or `ms` passed first. */
+  wait(ms: number): Promise<SignatureRecord | undefined>;
+  cancel(): void;
+}
 /** A generous cost of one watcher's write: the rest never exceeds what the watchers could have cost. */
 const REST_PER_SUBSCRIBER_MS = 0.02;
 
@@ -47,22 +53,35 @@ export class WatchHub {
     return s;
   }
 
-  /** Resolves with the signature once the run of `attempt` has a run id, or undefined after `ms`. */
-  waitForDispatch(key: string, attempt: number, ms: number): Promise<SignatureRecord | undefined> {
-    return new Promise((resolve) => {
-      const done = (r: SignatureRecord | undefined) => {
-        clearTimeout(timer);
-        this.waiters.delete(onEvent);
-        resolve(r);
-      };
-      const onEvent = (e: StoredEvent) => {
-        if (e.key !== key || e.record.run?.attempt !== attempt) return;
-        if (e.type === EventType.DISPATCHED || e.record.run.runId) done(e.record);
-        else if (e.type === EventType.DELETED || e.type === EventType.STATUS_CHANGED) done(undefined);
-      };
-      const timer = setTimeout(() => done(undefined), ms);
-      this.waiters.add(onEvent);
-    });
+  /**
+   * Watches, from now on, for the run of `attempt` to get a run id. Start it before committing the run:
+   * the dispatcher may record the dispatch before the committing call returns.
+   */
+  expectDispatch(key: string, attempt: number): DispatchExpectation {
+    let settle!: (r: SignatureRecord | undefined) => void;
+    const outcome = new Promise<SignatureRecord | undefined>((resolve) => (settle = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const done = (r: SignatureRecord | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      this.waiters.delete(onEvent);
+      settle(r);
+    };
+    const onEvent = (e: StoredEvent) => {
+      if (e.key !== key || e.record.run?.attempt !== attempt) return;
+      if (e.type === EventType.DISPATCHED || e.record.run.runId) done(e.record);
+      else if (e.type === EventType.DELETED || e.type === EventType.STATUS_CHANGED) done(undefined);
+    };
+    this.waiters.add(onEvent);
+    return {
+      wait: (ms) => {
+        if (!settled) timer = setTimeout(() => done(undefined), ms);
+        return outcome;
+      },
+      cancel: () => done(undefined),
+    };
   }
 
   async close() {

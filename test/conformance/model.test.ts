@@ -144,6 +144,7 @@ function step(state: State, call: Call): Answer {
       if (rule.noop.includes(h.status)) return { kind: "noop" };
       if (!rule.from.includes(h.status)) return refused(rule.reasons?.[h.status] ?? "INVALID_TRANSITION");
       setStatus(h, rule.to);
+      if (call.t === "suspend" && h.dispatchState === DispatchState.QUEUED && !h.runId) h.dispatchState = DispatchState.PARKED;
       if (call.t === "resume" && h.attempt > 0) newRun(h, h.attempt + 1, DispatchState.QUEUED);
       if (call.t === "cancel") retire([...GRAPH[call.k].succ, ...GRAPH[call.k].err], true, true);
       return change();
@@ -164,7 +165,7 @@ function step(state: State, call: Call): Answer {
       retire([call.k], call.withError, call.withSuccess);
       return change();
     case "dispatch":
-      if (h.attempt !== call.attempt || h.runId) return { kind: "none" };
+      if (h.attempt !== call.attempt || h.runId || h.dispatchState === DispatchState.PARKED) return { kind: "none" };
       h.runId = call.runId;
       if (h.dispatchState === DispatchState.QUEUED) h.dispatchState = DispatchState.TRIGGERED;
       return change();

@@ -14,8 +14,13 @@ import { redisSkipReason } from "../support/redis-server.js";
 import { backends } from "./backends.js";
 import { createCmd } from "../support/commands.js";
 
-/** Entries without their ids, for comparison. */
-const drafts = (entries: OutboxEntry[]) => entries.map(({ id: _id, ...rest }) => rest);
+/** Entries without their ids and the signature a trigger carries, for comparison. */
+const drafts = (entries: OutboxEntry[]) =>
+  entries.map((e) => {
+    const { id: _id, ...rest } = e;
+    if (rest.kind === "trigger") delete rest.record;
+    return rest;
+  });
 
 for (const b of backends()) {
   describe(`outbox (${b.name})`, { skip: b.name === "redis" ? redisSkipReason() : undefined }, () => {
@@ -49,6 +54,68 @@ for (const b of backends()) {
       assert.deepEqual(await drain(), []);
       await store.transition(held, TRANSITIONS.resume, {});
       assert.deepEqual(await drain(), [{ kind: "trigger", key: held, attempt: 2 }]);
+    });
+
+    it("a trigger carries the signature as the step left it: the dispatcher needs no read", async () => {
+      const { store, create } = await setup();
+      const key = await create();
+      await store.update({ key, kwargs: { k: 1 }, metadata: { env: "test" }, guard: {} });
+      await store.run({ key, message: { m: 2 }, metadata: { trace: "t1" }, requestId: "", guard: {} });
+      const [entry] = await store.outbox.read("test", 10, 0);
+      assert.equal(entry.kind, "trigger");
+      const r = entry.kind === "trigger" ? entry.record : undefined;
+      assert.ok(r, "the entry carries the signature");
+      assert.deepEqual(
+        { key: r.key, task: r.taskName, status: r.status, kwargs: r.kwargs, meta: r.metadata, attempt: r.run?.attempt, input: r.run?.lastInput, runMeta: r.run?.metadata },
+        { key, task: "outbox", status: Status.PENDING, kwargs: { k: 1 }, meta: { env: "test" }, attempt: 1, input: { m: 2, k: 1 }, runMeta: { trace: "t1" } },
+      );
+      await store.outbox.ack([entry.id]);
+    });
+
+    it("a change that leaves a queued run undispatchable withdraws its entry; Suspend parks it", async () => {
+      const { store, create, run, drain } = await setup();
+      const act = {
+        suspend: (k: string) => store.transition(k, TRANSITIONS.suspend, {}),
+        interrupt: (k: string) => store.transition(k, TRANSITIONS.interrupt, {}),
+        cancel: (k: string) => store.transition(k, TRANSITIONS.cancel, {}),
+        remove: (k: string) => store.remove(k, true, true, {}),
+        delete: (k: string) => store.delete(k, {}),
+      };
+      for (const [name, a] of Object.entries(act)) {
+        const key = await create();
+        await run(key);
+        await a(key);
+        assert.deepEqual(await drain(), [], `${name}: the engine is never asked`);
+      }
+      const held = await create();
+      await run(held);
+      await store.transition(held, TRANSITIONS.suspend, {});
+      assert.equal((await store.get(held))!.run?.dispatchState, DispatchState.PARKED);
+      await store.transition(held, TRANSITIONS.resume, {});
+      assert.deepEqual(await drain(), [{ kind: "trigger", key: held, attempt: 2 }]);
+    });
+
+    it("markDispatched cancels an engine run the signature does not take: deleted, parked meanwhile, superseded", async () => {
+      const { store, create, run, drain } = await setup();
+      const cases = {
+        deleted: (k: string) => store.delete(k, {}),
+        parked: (k: string) => store.transition(k, TRANSITIONS.suspend, {}),
+        superseded: async (k: string) => {
+          await store.transition(k, TRANSITIONS.suspend, {});
+          await store.transition(k, TRANSITIONS.resume, {});
+        },
+      };
+      for (const [name, change] of Object.entries(cases)) {
+        const key = await create();
+        await run(key);
+        const [taken] = await store.outbox.read("dispatcher", 10, 0);
+        assert.equal(taken.key, key);
+        await change(key);
+        await drain();
+        assert.equal(await store.markDispatched(key, 1, `engine-${name}`, undefined, taken.id), undefined, name);
+        assert.deepEqual(await drain(), [{ kind: "cancel", key, runId: `engine-${name}` }], name);
+        assert.equal((await store.get(key))?.run?.runId ?? "", "", `${name}: no run id recorded`);
+      }
     });
 
     it("Interrupt, Cancel and Remove cancel the in-flight engine run", async () => {
@@ -117,14 +184,14 @@ for (const b of backends()) {
       assert.deepEqual(await store.outbox.claimStale("third", 50, 10), [], "acknowledged entries are gone");
     });
 
-    it("markDispatched, markParked and failDispatch retire the entry they handled in the same step, whatever the outcome", async () => {
+    it("markDispatched and failDispatch retire the entry they handled in the same step, whatever the outcome", async () => {
       const { store, create, run } = await setup();
       const steps = [
         (key: string, id: string) => store.markDispatched(key, 1, "engine-run", undefined, id),
         (key: string, id: string) => store.markDispatched(key, 2, "engine-run", undefined, id), // not the current attempt: records nothing
         async (key: string, id: string) => {
-          await store.transition(key, TRANSITIONS.suspend, {});
-          return store.markParked(key, 1, id);
+          await store.transition(key, TRANSITIONS.suspend, {}); // parked meanwhile: the engine run is cancelled
+          return store.markDispatched(key, 1, "engine-run", undefined, id);
         },
         (key: string, id: string) => store.failDispatch(key, 1, { message: "no such task", type: "NOT_FOUND", attempt: 1 }, id),
       ];

@@ -23,3 +23,14 @@ test("the memory history keeps between max and max + max/16 events, trims in who
   assert.ok(sizes.max <= 1600 + 100 + 1, `kept at most max + max/16 (+ one revision's second event): ${sizes.max}`);
   assert.ok(sizes.max > 1600, "trims in batches, not on every append");
 });
+
+test("regression: tail wakes for an append made while it was about to wait (no lost wakeup)", async () => {
+  let revision = 0;
+  const log = new MemoryEventLog(100, () => revision);
+  const t0 = Date.now();
+  const waiting = log.tail(0, 3000);
+  revision = 1;
+  log.append([{ revision: 1, type: EventType.UPDATED, key: "k", time: 0, record: {} as never }]);
+  assert.equal((await waiting).length, 1);
+  assert.ok(Date.now() - t0 < 1000, `answered at once (${Date.now() - t0} ms), not after the wait`);
+});

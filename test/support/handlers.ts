@@ -13,7 +13,7 @@ import type { WatchHub } from "../../src/watch/hub.js";
 
 /** The SignatureService handlers over `store`, called in process; RunSignature answers without waiting for a dispatch. */
 export function handlers(store: Store) {
-  const hub = { waitForDispatch: async () => undefined } as unknown as WatchHub;
+  const hub = { expectDispatch: () => ({ wait: async () => undefined, cancel: () => {} }) } as unknown as WatchHub;
   const api = signatureService({ store, hub, limits: DEFAULT_LIMITS, dispatchWaitMs: 0 });
   const ctx = {} as HandlerContext;
   return {

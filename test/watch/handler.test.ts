@@ -210,4 +210,18 @@ describe("watch handler and hub", () => {
     assert.equal(w.messages[1].revision, 2);
     await t.close();
   });
+
+  test("regression: a dispatch recorded before RunSignature waits for it is not missed", async () => {
+    const t = await setup();
+    const { record } = await t.store.create(createCmd({ taskName: "fast" }));
+    const expectation = t.hub.expectDispatch(record.key, 1);
+    await t.store.run({ key: record.key, input: {}, metadata: {}, requestId: "", guard: {} });
+    await t.store.markDispatched(record.key, 1, "engine-1", undefined);
+    await until("the hub has read the dispatch", () => t.hub.lastRevision === 3);
+    const t0 = Date.now();
+    const got = await expectation.wait(5000);
+    assert.equal(got?.run?.runId, "engine-1");
+    assert.ok(Date.now() - t0 < 1000, "answered at once, not after the wait");
+    await t.close();
+  });
 });

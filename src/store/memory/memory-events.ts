@@ -33,17 +33,22 @@ export class MemoryEventLog implements EventLog {
   }
 
   async range(fromRevision: number, limit: number) {
+    return this.slice(fromRevision, limit);
+  }
+
+  /** Checks and starts waiting in the same turn: an append between the two would be a lost wakeup. */
+  async tail(afterRevision: number, blockMs: number): Promise<StoredEvent[]> {
+    const ready = this.slice(afterRevision + 1, 1000);
+    if (ready.length > 0 || blockMs <= 0) return ready;
+    await nextOrTimeout(this.appended, "events", blockMs);
+    return this.slice(afterRevision + 1, 1000);
+  }
+
+  private slice(fromRevision: number, limit: number) {
     const start = this.firstIndexAtOrAfter(fromRevision);
     let end = Math.min(this.log.length, start + limit);
     while (end < this.log.length && this.log[end].revision === this.log[end - 1].revision) end++;
     return this.log.slice(start, end);
-  }
-
-  async tail(afterRevision: number, blockMs: number): Promise<StoredEvent[]> {
-    const ready = await this.range(afterRevision + 1, 1000);
-    if (ready.length > 0 || blockMs <= 0) return ready;
-    await nextOrTimeout(this.appended, "events", blockMs);
-    return this.range(afterRevision + 1, 1000);
   }
 
   private firstIndexAtOrAfter(revision: number) {

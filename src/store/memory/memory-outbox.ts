@@ -18,6 +18,7 @@ export class MemoryOutbox implements Outbox {
     const id = `${++this.seq}`;
     this.entries.set(id, { entry: { ...entry, id }, deliveredAt: 0 });
     this.added.emit("added");
+    return id;
   }
 
   async read(consumer: string, count: number, blockMs: number) {
@@ -47,7 +48,7 @@ export class MemoryOutbox implements Outbox {
     for (const id of ids) this.retire(id);
   }
 
-  /** Acknowledges one entry synchronously, inside a store step. */
+  /** Acknowledges (or withdraws) one entry synchronously, inside a store step. */
   retire(id: string | undefined) {
     if (id) this.entries.delete(id);
   }

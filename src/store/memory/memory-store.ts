@@ -113,6 +113,7 @@ export class MemoryStore implements S.Store {
     const h = this.guarded(key, guard, { allowRemoved: true });
     const tx = this.tx();
     tx.touch(h, EventType.DELETED);
+    tx.withdrawQueuedRun(h, true);
     const rev = tx.commit();
     this.forget(key);
     return rev;
@@ -239,10 +240,10 @@ export class MemoryStore implements S.Store {
   async markDispatched(key: string, attempt: number, runId: string, input: JsonObject | undefined, outboxId?: string) {
     this.outbox.retire(outboxId);
     const h = this.find(key);
-    if (!h || num(h, F.attempt) !== attempt) return undefined;
+    const taken = h && num(h, F.attempt) === attempt && num(h, F.dispatchState) !== DispatchState.PARKED;
     const tx = this.tx();
-    if (h[F.runId]) {
-      if (h[F.runId] !== runId) tx.enqueueCancel(key, runId);
+    if (!taken || h[F.runId]) {
+      if (!(taken && h[F.runId] === runId)) tx.enqueueCancel(key, runId);
       tx.commit();
       return undefined;
     }
@@ -254,15 +255,6 @@ export class MemoryStore implements S.Store {
     tx.touch(h, EventType.DISPATCHED);
     tx.commit();
     return this.changed(h);
-  }
-
-  async markParked(key: string, attempt: number, outboxId?: string) {
-    this.outbox.retire(outboxId);
-    const h = this.find(key);
-    if (!h || num(h, F.attempt) !== attempt || num(h, F.status) !== Status.SUSPENDED) return undefined;
-    if (num(h, F.dispatchState) !== DispatchState.QUEUED) return undefined;
-    h[F.dispatchState] = String(DispatchState.PARKED);
-    return this.single(h, EventType.UPDATED);
   }
 
   async failDispatch(key: string, attempt: number, error: S.TaskErrorInput, outboxId?: string) {
@@ -292,11 +284,10 @@ export class MemoryStore implements S.Store {
     return new Tx(this, this.opts);
   }
 
-  /** Commits one mutation's events and outbox entries under the next revision. */
-  commit(stamp: (revision: number) => S.StoredEvent[], outbox: S.OutboxDraft[]) {
+  /** Commits one mutation's events under the next revision. */
+  commit(stamp: (revision: number) => S.StoredEvent[]) {
     const revision = ++this.revision;
     this.log.append(stamp(revision));
-    for (const o of outbox) this.outbox.add(o);
     return revision;
   }
 

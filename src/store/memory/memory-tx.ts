@@ -13,7 +13,7 @@ type PendingEvent = { type: EventType; key: string; time: number; flat: FlatReco
 /** The changes of one mutation, committed under one revision. */
 export class Tx {
   private readonly events: PendingEvent[] = [];
-  private readonly outboxEntries: S.OutboxDraft[] = [];
+  private readonly outboxEntries: { draft: S.OutboxDraft; h?: FlatRecord }[] = [];
   private readonly touched: FlatRecord[] = [];
   private readonly now: number;
 
@@ -41,7 +41,7 @@ export class Tx {
     h[F.dispatchTime] = String(this.now);
     h[F.dispatchState] = String(state);
     this.touch(h, EventType.RUN_QUEUED);
-    if (state === DispatchState.QUEUED) this.outboxEntries.push({ kind: "trigger", key: h[F.key], attempt });
+    if (state === DispatchState.QUEUED) this.outboxEntries.push({ draft: { kind: "trigger", key: h[F.key], attempt }, h });
   }
 
   requeue(h: FlatRecord) {
@@ -49,7 +49,7 @@ export class Tx {
   }
 
   enqueueCancel(key: string, runId: string) {
-    this.outboxEntries.push({ kind: "cancel", key, runId });
+    this.outboxEntries.push({ draft: { kind: "cancel", key, runId } });
   }
 
   cancelRun(h: FlatRecord, from: Status) {
@@ -103,12 +103,28 @@ export class Tx {
     return out;
   }
 
+  /**
+   * A QUEUED run (no engine run yet) of a signature that is no longer PENDING, or is removed or `gone`, is
+   * withdrawn: its outbox entry is retired, so the engine never sees it; a suspended one is PARKED.
+   */
+  withdrawQueuedRun(h: FlatRecord, gone: boolean) {
+    if (num(h, F.dispatchState) !== DispatchState.QUEUED || h[F.runId]) return;
+    const status = num(h, F.status);
+    if (status === Status.PENDING && h[F.removed] !== "1" && !gone) return;
+    this.store.outbox.retire(h[F.outboxEntry]);
+    h[F.outboxEntry] = "";
+    if (status === Status.SUSPENDED) h[F.dispatchState] = String(DispatchState.PARKED);
+  }
+
   commit(): number {
-    if (this.events.length === 0) {
-      for (const o of this.outboxEntries) this.store.outbox.add(o);
-      return 0;
+    for (const { draft, h } of this.outboxEntries) {
+      const entry = h ? { ...draft, record: decodeRecord({ ...h }, this.now) } : draft;
+      const id = this.store.outbox.add(entry);
+      if (h) h[F.outboxEntry] = id;
     }
+    if (this.events.length === 0) return 0;
     for (const h of this.touched) {
+      this.withdrawQueuedRun(h, false);
       const done = isTerminal(num(h, F.status)) || h[F.removed] === "1";
       h[F.updateTime] = String(this.now);
       h[F.expireTime] = String(this.now + (done ? this.opts.doneTtlMs : this.opts.activeTtlMs));
@@ -122,7 +138,7 @@ export class Tx {
         time: e.time,
         record: decodeRecord({ ...e.flat }, e.time),
       }));
-    }, this.outboxEntries);
+    });
   }
 }
 

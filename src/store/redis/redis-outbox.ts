@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Outbox, OutboxEntry } from "../store.js";
+import { decodeRecord, F } from "../record.js";
 import { OUTBOX_GROUP, type Keys } from "./keys.js";
 import { toFlat } from "./scripts.js";
 
@@ -72,7 +73,7 @@ export class RedisOutbox implements Outbox {
 
 function toEntry([id, fields]: StreamEntry): OutboxEntry {
   const h = toFlat(fields);
-  return h.kind === "cancel"
-    ? { id, kind: "cancel", key: h.key, runId: h.run_id }
-    : { id, kind: "trigger", key: h.key, attempt: Number(h.attempt) };
+  if (h.kind === "cancel") return { id, kind: "cancel", key: h.key, runId: h.run_id };
+  const record = h[F.key] ? decodeRecord(h, Date.now()) : undefined;
+  return { id, kind: "trigger", key: h.key, attempt: Number(h.attempt), ...(record && { record }) };
 }

@@ -117,11 +117,6 @@ export class RedisStore implements S.Store {
     return r && this.result(r);
   }
 
-  async markParked(key: string, attempt: number, outboxId?: string) {
-    const r = await this.scripts.markParked(key, attempt, outboxId);
-    return r && this.result(r);
-  }
-
   async failDispatch(key: string, attempt: number, error: S.TaskErrorInput, outboxId?: string) {
     const h = await this.scripts.failDispatch(key, attempt, error, outboxId);
     return h && this.outcome(h);

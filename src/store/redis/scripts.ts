@@ -112,11 +112,6 @@ export class Scripts {
     return reply[0] === "NONE" ? undefined : flatResult(reply);
   }
 
-  async markParked(key: string, attempt: number, outboxId = "") {
-    const reply = await this.mutate("markParked", key, [attempt, outboxId]);
-    return reply[0] === "NONE" ? undefined : flatResult(reply);
-  }
-
   async failDispatch(key: string, attempt: number, error: TaskErrorInput, outboxId = "") {
     const reply = await this.mutate("failDispatch", key, [attempt, str(error), outboxId]);
     return reply[0] === "NONE" ? undefined : toFlat(reply[1]);

@@ -19,6 +19,7 @@
 return run_step(function()
   local h = guarded(KEY, ARGV[7], tonumber(ARGV[8]), true)
   touch(h, EV.DELETED)
+  withdraw_queued_run(h, true)
   local revision = commit()
   redis.call('DEL', KEYS[1])
   index_remove(h)

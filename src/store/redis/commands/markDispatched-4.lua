@@ -1,7 +1,8 @@
 --[[
-  The dispatcher recorded the engine's run id for the run of `attempt` (QUEUED -> TRIGGERED). A second
-  engine run for a run that has one already, or a run of an INTERRUPTED, CANCELED or removed signature,
-  is cancelled at the engine (outbox `cancel`).
+  The dispatcher recorded the engine's run id for the run of `attempt` (QUEUED -> TRIGGERED). An engine
+  run the signature does not take is cancelled at the engine (outbox `cancel`): the signature is gone, the
+  attempt is not its current one, the run was parked meanwhile or has another engine run already. So is
+  the run of an INTERRUPTED, CANCELED or removed signature, which is recorded.
   KEYS[1]  {p}:sig:<key>  the signature hash
   KEYS[2]  {p}:rev        the store revision
   KEYS[3]  {p}:events     the event stream
@@ -22,10 +23,10 @@
 
 local reply = run_step(function()
   local h = load(KEY)
-  if not h or num(h, F.attempt) ~= tonumber(ARGV[7]) then return { 'NONE' } end
   local run_id = ARGV[8]
-  if text(h, F.runId) ~= '' then
-    if h[F.runId] ~= run_id then enqueue_cancel(KEY, run_id) end
+  local taken = h and num(h, F.attempt) == tonumber(ARGV[7]) and num(h, F.dispatchState) ~= DS.PARKED
+  if not taken or text(h, F.runId) ~= '' then
+    if not (taken and h[F.runId] == run_id) then enqueue_cancel(KEY, run_id) end
     commit()
     return { 'NONE' }
   end

@@ -7,14 +7,16 @@ local function set_status(h, to)
   touch(h, EV.STATUS_CHANGED)
 end
 
--- Writes the step: one new store revision for every touched signature, with update time and
--- expiry (done ttl once terminal or removed, else active ttl), then its events and outbox entries.
+-- Writes the step: its outbox entries, then one new store revision for every touched signature, with
+-- update time and expiry (done ttl once terminal or removed, else active ttl), and its events. A queued
+-- run the step made undispatchable is withdrawn.
 -- Returns the revision, or 0 when no signature changed (outbox entries are written anyway).
 local function commit()
   write_outbox()
   if #EVENTS == 0 then return 0 end
   local revision = redis.call('INCR', REV_KEY)
   for _, h in ipairs(TOUCHED) do
+    withdraw_queued_run(h, false)
     local done = TERMINAL[num(h, F.status)] or is_removed(h)
     put(h, F.revision, revision)
     put(h, F.updateTime, NOW)

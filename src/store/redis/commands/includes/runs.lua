@@ -6,7 +6,7 @@ local function new_run(h, attempt, state)
   put(h, F.dispatchTime, NOW)
   put(h, F.dispatchState, state)
   touch(h, EV.RUN_QUEUED)
-  if state == DS.QUEUED then enqueue_trigger(h[F.key], attempt) end
+  if state == DS.QUEUED then enqueue_trigger(h, attempt) end
 end
 
 -- A run of a signature that was pending, active or suspended is cancelled at the engine.
