@@ -24,7 +24,7 @@ const r = JSON.parse(readFileSync(file, "utf8")) as {
   source: { commit: string };
   machine: Record<string, unknown>;
   rows: Row[];
-  redisCalls?: { ops: { op: string; requestPathPerRpc: number; roundTripsPerRpc: number; mutationsPerRpc?: number; requestPathPerMutation?: number; scriptsPerRpc: number; inScriptPerRpc: number; byCommand: Record<string, number> }[] };
+  redisCalls?: { ops: { op: string; requestPathPerRpc: number; roundTripsPerRpc: number; mutationsPerRpc?: number; requestPathPerMutation?: number | null; scriptsPerRpc: number; inScriptPerRpc: number; byCommand: Record<string, number> }[] };
   watch?: { watchers: number; writerRate: number; deliveredPerS: number; expectedPerS: number; p50Ms: number; p99Ms: number; maxMs: number; rssBeforeMiB: number; rssPeakMiB: number; serverCpu?: number; streamErrors: Record<string, number> }[];
 };
 
