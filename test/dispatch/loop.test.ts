@@ -3,7 +3,8 @@ import { it } from "node:test";
 import { DispatchError } from "../../src/dispatch/dispatcher.js";
 import { DispatchLoop } from "../../src/dispatch/loop.js";
 import { RecordingDispatcher } from "../../src/dispatch/recording.js";
-import { Status } from "../../src/core/status.js";
+import { Status, TRANSITIONS } from "../../src/core/status.js";
+import { DispatchState } from "../../src/store/record.js";
 import { MemoryStore } from "../../src/store/memory/memory-store.js";
 import { defaultOptions } from "../conformance/backends.js";
 import { createCmd } from "../support/commands.js";
@@ -64,6 +65,44 @@ it("a store failure while recording a permanent dispatch failure is retried, not
     assert.deepEqual(unhandled, []);
   } finally {
     process.off("unhandledRejection", onUnhandled);
+    await loop.stop();
+    await store.close();
+  }
+});
+
+it("a retried trigger reads the signature anew: a run suspended while the engine was down is never sent", async () => {
+  const store = new MemoryStore(defaultOptions());
+  let refusals = 0;
+  const engine = new RecordingDispatcher({
+    failWith: (c) => {
+      if (c.op === "trigger" && refusals++ === 0) throw new DispatchError("engine unavailable", false);
+    },
+  });
+  const { record } = await store.create(createCmd());
+  const get = store.get.bind(store);
+  const reads: string[] = [];
+  store.get = async (key: string) => {
+    reads.push(key);
+    return get(key);
+  };
+  await store.run({ key: record.key, input: {}, metadata: {}, requestId: "", guard: {} });
+  const loop = new DispatchLoop(store, engine);
+  loop.start();
+  try {
+    while (refusals === 0) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(reads, [], "the first attempt used the signature its entry carries");
+    await store.transition(record.key, TRANSITIONS.suspend, {});
+    const deadline = Date.now() + 5000;
+    while (reads.length === 0) {
+      assert.ok(Date.now() < deadline, "the retry came");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(engine.triggers, [], "nothing reached the engine");
+    const r = (await get(record.key))!;
+    assert.equal(r.run?.dispatchState, DispatchState.PARKED);
+    assert.deepEqual(await store.outbox.claimStale("next-server", 0, 10), [], "the entry is retired");
+  } finally {
     await loop.stop();
     await store.close();
   }
