@@ -386,6 +386,27 @@ async function checkHistory(store: Store, tag: string, executed: Executed[], fir
 
   const final = states.get(current)!;
   for (const k of KEYS) assert.deepEqual(view((await store.get(sigKey(k, tag)))!), final[k], `final ${k}`);
+  await checkOutbox(store, tag);
+}
+
+/**
+ * The outbox agrees with the signatures: a queued run (no run id yet) of a PENDING signature has its
+ * trigger entry, carrying the signature; one that can no longer be dispatched has none (withdrawn).
+ */
+async function checkOutbox(store: Store, tag: string) {
+  const entries = await store.outbox.read(`check-${tag}`, 100_000, 0);
+  for (const k of KEYS) {
+    const key = sigKey(k, tag);
+    const r = (await store.get(key))!;
+    if (r.run?.dispatchState !== DispatchState.QUEUED || r.run.runId) continue;
+    const mine = entries.filter((e) => e.kind === "trigger" && e.key === key && e.attempt === r.run!.attempt);
+    if (r.status === PENDING && !r.removed) {
+      assert.equal(mine.length, 1, `${k}: a dispatchable queued run has its entry`);
+      assert.equal(mine[0].kind === "trigger" && mine[0].record?.key, key, `${k}: the entry carries the signature`);
+    } else {
+      assert.equal(mine.length, 0, `${k}: the entry of an undispatchable queued run (${Status[r.status]}${r.removed ? ", removed" : ""}) is withdrawn`);
+    }
+  }
 }
 
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
