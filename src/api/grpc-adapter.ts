@@ -38,7 +38,7 @@ export function addGrpcService<S extends DescService>(
 const toBuffer = (b: Uint8Array) => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 const serializer = (desc: DescMessage) => (msg: object) =>
-  Buffer.from(toBinary(desc, (msg as { $typeName?: string }).$typeName ? (msg as never) : create(desc, msg as never)));
+  toBuffer(toBinary(desc, (msg as { $typeName?: string }).$typeName ? (msg as never) : create(desc, msg as never)));
 
 type GrpcCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>;
 

@@ -4,14 +4,14 @@ import type { Store, StoredEvent } from "../store/store.js";
 import { Subscriber } from "./subscriber.js";
 
 const MAX_REST_MS = 20;
+/** A generous cost of one watcher's write: the rest never exceeds what the watchers could have cost. */
+const REST_PER_SUBSCRIBER_MS = 0.02;
 
 export interface DispatchExpectation {
   /** The signature once the run has a run id; undefined if it ended otherwise or `ms` passed first. */
   wait(ms: number): Promise<SignatureRecord | undefined>;
   cancel(): void;
 }
-/** A generous cost of one watcher's write: the rest never exceeds what the watchers could have cost. */
-const REST_PER_SUBSCRIBER_MS = 0.02;
 
 /**
  * The one reader of the store's event log in this process. It hands every batch of
