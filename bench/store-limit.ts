@@ -8,7 +8,8 @@
  *
  * Each operation does what its handler does against the store:
  *   get: get · list: list(page 50) · update: update (kwargs merged by the script) ·
- *   suspend+resume: transition ×2 · create: create · run: run (input composed by the script) ·
+ *   suspend+resume: transition ×2 · create: create · run: run (input composed by the script) +
+ *   markDispatched (the dispatch loop's step, which RunSignature waits for) ·
  *   start+complete: startTask + completeTask · ping: a bare PING (the Redis round trip).
  * Runs use keys prepared in setup; start+complete uses the keys the run phases ran.
  */
@@ -19,6 +20,9 @@ import { newSignatureKey } from "../src/core/keys.js";
 import { TRANSITIONS } from "../src/core/status.js";
 import type { CreateCommand, Store } from "../src/store/store.js";
 import type { Cell } from "./lib/drivers.js";
+
+/** The engine run id the store limit records for a run it made. */
+const limitRunId = (key: string) => `limit-${key.slice(-12)}`;
 
 export type LimitOp = "get" | "list" | "update" | "suspend-resume" | "create" | "run" | "start-complete" | "ping";
 
@@ -99,8 +103,9 @@ async function main() {
       if (runNext >= runPool.length) return undefined;
       const key = runPool[runNext++];
       return [
+        () => store.run({ key, message: {}, metadata: {}, requestId: "", guard: { lockId: "" } }),
         async () => {
-          await store.run({ key, message: {}, metadata: {}, requestId: "", guard: { lockId: "" } });
+          await store.markDispatched(key, 1, limitRunId(key), undefined);
           ranKeys.push({ key });
         },
       ];
@@ -108,7 +113,7 @@ async function main() {
     "start-complete": () => {
       if (ranNext >= ranKeys.length) return undefined;
       const { key } = ranKeys[ranNext++];
-      const runId = `limit-${key.slice(-12)}`;
+      const runId = limitRunId(key);
       return [() => store.startTask(key, runId, 1, { lockId: "" }), () => store.completeTask(key, runId, { ok: true }, { lockId: "" })];
     },
   };
