@@ -1,6 +1,6 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { toConnectError } from "./errors.js";
+import { toConnectError } from "./to-connect-error.js";
 import { mapStreamErrors } from "./streams.js";
 
 type AnyImpl = (req: unknown, ctx: unknown) => unknown;

@@ -3,7 +3,7 @@ import { anyPack } from "@bufbuild/protobuf/wkt";
 import { ConnectError, createContextValues, type ContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
-import { toConnectError } from "./errors.js";
+import { toConnectError } from "./to-connect-error.js";
 
 /**
  * Serves a protobuf-es service implementation (the same one Connect serves) on grpc-js:

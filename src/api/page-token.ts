@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { invalidArgument } from "../core/errors.js";
+import { invalidArgument } from "../core/service-error.js";
 
 /** Page tokens bind the store's cursor to the filter it was made for (AIP-158). */
 export function encodePageToken(cursor: string, filter: unknown): string {

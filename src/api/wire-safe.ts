@@ -1,4 +1,4 @@
-import { ServiceError } from "../core/errors.js";
+import { ServiceError } from "../core/service-error.js";
 
 /** Error sizes that fit in HTTP/2 trailers (grpc-message, grpc-status-details-bin) with room to spare. */
 const MAX_MESSAGE = 512;

@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { ServiceError } from "../core/errors.js";
+import { ServiceError } from "../core/service-error.js";
 import { DEFAULT_NAMESPACE, TokenTable, type Identity, type TokenEntry } from "./tokens.js";
 
 /** Finds out who is calling from the request headers (HTTP) or metadata (gRPC). */

@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { ServiceError } from "../core/errors.js";
+import { ServiceError } from "../core/service-error.js";
 import type { Identity } from "./tokens.js";
 
 export interface WatchLimitOptions {

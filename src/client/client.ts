@@ -4,7 +4,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import type { DispatchState, Signature } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { PauseType, SignatureService, type LockSignatureResponse } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { StartDecision, WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
-import { mapped } from "./errors.js";
+import { mapped } from "./mageflow-error.js";
 import { Lease } from "./lease.js";
 import { parseStatus, type StatusLike } from "./names.js";
 import { openTransport, type OpenTransport, type TransportOptions } from "./transport.js";

@@ -14,8 +14,8 @@ export type {
   TaskReport,
   UpdateOptions,
 } from "./client.js";
-export { Code, codeName, ERROR_DOMAIN, MageflowError } from "./errors.js";
-export type { FieldViolation } from "./errors.js";
+export { Code, codeName, ERROR_DOMAIN, MageflowError } from "./mageflow-error.js";
+export type { FieldViolation } from "./mageflow-error.js";
 export { Lease } from "./lease.js";
 export { dispatchStateName, eventTypeName, parseStatus, statusName, statusNames } from "./names.js";
 export type { StatusLike } from "./names.js";

@@ -2,7 +2,7 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { LockSignatureResponse } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import type { Signature } from "../../gen/ts/mageflow/v1/signature_pb.js";
-import { MageflowError } from "./errors.js";
+import { MageflowError } from "./mageflow-error.js";
 
 export interface LeaseCalls {
   lockRaw(key: string, ttlMs: number | undefined, owner: string | undefined, lockId: string | undefined): Promise<LockSignatureResponse>;

@@ -4,7 +4,7 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, type CallOptions } from "@connectrpc/connect";
 import { EventType, type SignatureEvent } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { WatchSignaturesRequestSchema, type WatchSignaturesRequest, type WatchSignaturesResponse } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
-import { MageflowError } from "./errors.js";
+import { MageflowError } from "./mageflow-error.js";
 import { parseStatus, type StatusLike } from "./names.js";
 
 export interface WatchOptions {

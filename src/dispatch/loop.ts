@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { deepMerge, type JsonObject } from "../core/json.js";
 import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
-import { schemaViolations } from "../api/validate.js";
+import { schemaViolations } from "../core/input-schema.js";
 import type { OutboxEntry, Store } from "../store/store.js";
 import { DispatchError, type Dispatcher } from "./dispatcher.js";
 

@@ -10,7 +10,7 @@ import {
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import { addGrpcService } from "../api/grpc-adapter.js";
 import { signatureResponseEncoder } from "../api/signature-cache.js";
-import { encodeWatchResponse } from "../watch/event-cache.js";
+import { encodeWatchResponse } from "../api/event-cache.js";
 import type { Config } from "../config.js";
 import { hardenedServer } from "./grpc-hardening.js";
 import type { HealthMonitor } from "./health.js";

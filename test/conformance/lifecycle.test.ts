@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { ServiceError } from "../../src/core/errors.js";
+import { ServiceError } from "../../src/core/service-error.js";
 import { Status, statusName, TRANSITIONS, type TransitionRule } from "../../src/core/status.js";
 import { DispatchState } from "../../src/store/record.js";
 import type { Store } from "../../src/store/store.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import fc from "fast-check";
-import { ServiceError } from "../../src/core/errors.js";
+import { ServiceError } from "../../src/core/service-error.js";
 import type { JsonObject } from "../../src/core/json.js";
 import { LEGAL_STATUS_CHANGES, Status, TRANSITIONS } from "../../src/core/status.js";
 import { DispatchState } from "../../src/store/record.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
-import { ServiceError } from "../../src/core/errors.js";
+import { ServiceError } from "../../src/core/service-error.js";
 import type { RunCommand, Store } from "../../src/store/store.js";
 import { handlers } from "../support/handlers.js";
 import { backends } from "./backends.js";

@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
-import { NAMESPACE_METADATA } from "../../src/auth/namespaces.js";
+import { NAMESPACE_METADATA } from "../../src/server/namespaces.js";
 import type { JsonObject } from "../../src/core/json.js";
 import { clientsFor, fixture, outcomeOf, startSecureServer, WIRES, type SecureServer } from "./harness.js";
 import { firstWatchMessage } from "./rpcs.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Redis } from "ioredis";
-import { namespacePrefix } from "../../src/auth/namespaces.js";
+import { namespacePrefix } from "../../src/server/namespaces.js";
 import { loadConfig } from "../../src/config.js";
 import { RecordingDispatcher } from "../../src/dispatch/recording.js";
 import { startServer } from "../../src/server/server.js";

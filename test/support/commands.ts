@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ServiceError } from "../../src/core/errors.js";
+import { ServiceError } from "../../src/core/service-error.js";
 import { newSignatureKey } from "../../src/core/keys.js";
 import { Status } from "../../src/core/status.js";
 import type { CreateCommand } from "../../src/store/store.js";

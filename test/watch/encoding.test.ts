@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { SignatureEventSchema } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { WatchSignaturesResponseSchema } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
-import { encodeWatchResponse } from "../../src/watch/event-cache.js";
+import { encodeWatchResponse } from "../../src/api/event-cache.js";
 
 it("the fan-out encoder writes exactly the bytes protobuf-es writes for a watch response", () => {
   const event = fc.record({ revision: fc.bigInt({ min: 0n, max: 2n ** 62n }), key: fc.string({ maxLength: 20_000 }), taskName: fc.string() });

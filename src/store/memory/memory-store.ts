@@ -1,6 +1,6 @@
 import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
-import { notFound } from "../../core/errors.js";
-import { refusals } from "../refusals.js";
+import { notFound } from "../../core/service-error.js";
+import { refusals } from "../refusal-errors.js";
 import { deepMerge, type JsonObject, type JsonValue } from "../../core/json.js";
 import { refusalReason, Status, type TransitionRule } from "../../core/status.js";
 import { decodeRecord, DispatchState, F, newFlatRecord, type FlatRecord } from "../record.js";

@@ -3,10 +3,17 @@ import type { JsonObject } from "../../core/json.js";
 import { isTerminal, Status } from "../../core/status.js";
 import { decodeRecord, DispatchState, F, type FlatRecord } from "../record.js";
 import type * as S from "../store.js";
-import type { MemoryStore } from "./memory-store.js";
+import type { MemoryOutbox } from "./memory-outbox.js";
 
 const str = JSON.stringify;
 const num = (h: FlatRecord, f: string) => Number(h[f] || 0);
+
+/** What a transaction reads and commits to: the memory store's records, outbox and revision. */
+export interface TxTarget {
+  find(key: string): FlatRecord | undefined;
+  readonly outbox: MemoryOutbox;
+  commit(stamp: (revision: number) => S.StoredEvent[]): number;
+}
 
 type PendingEvent = { type: EventType; key: string; time: number; flat: FlatRecord };
 
@@ -18,7 +25,7 @@ export class Tx {
   private readonly now: number;
 
   constructor(
-    private readonly store: MemoryStore,
+    private readonly store: TxTarget,
     private readonly opts: S.StoreOptions,
   ) {
     this.now = opts.now();

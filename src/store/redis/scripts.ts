@@ -5,7 +5,7 @@ import { F, newFlatRecord, type FlatRecord } from "../record.js";
 import type { CreateCommand, Guard, ListQuery, LockCommand, RunCommand, StoreOptions, TaskErrorInput, UpdateCommand } from "../store.js";
 import type { Keys } from "./keys.js";
 import { loadLuaCommands } from "./lua-source.js";
-import { refusalError, type RefusalContext } from "./refusal.js";
+import { refusalError, type RefusalContext } from "./script-refusal.js";
 
 const str = JSON.stringify;
 type Arg = string | number;

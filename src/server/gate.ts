@@ -2,13 +2,13 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { openedStream } from "../api/streams.js";
 import { wellKnownViolations } from "../api/validate.js";
-import { invalidArgument, ServiceError } from "../core/errors.js";
-import type { Authenticator } from "./authenticator.js";
-import { callInfoOf } from "./call-info.js";
+import { invalidArgument, ServiceError } from "../core/service-error.js";
+import type { Authenticator } from "../auth/authenticator.js";
+import { callInfoOf } from "../auth/call-info.js";
 import type { Namespace, NamespaceRegistry } from "./namespaces.js";
-import { allowed, methodPath } from "./roles.js";
-import type { Identity } from "./tokens.js";
-import type { WatchLimits } from "./watch-limits.js";
+import { allowed, methodPath } from "../auth/roles.js";
+import type { Identity } from "../auth/tokens.js";
+import type { WatchLimits } from "../auth/watch-limits.js";
 
 /** What every RPC passes before a handler runs: who is calling, may they, and in which namespace. */
 export class Gate {

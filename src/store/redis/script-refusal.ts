@@ -1,6 +1,6 @@
-import { failedPrecondition, notFound, type ServiceError } from "../../core/errors.js";
+import { failedPrecondition, notFound, type ServiceError } from "../../core/service-error.js";
 import type { Status } from "../../core/status.js";
-import { refusals } from "../refusals.js";
+import { refusals } from "../refusal-errors.js";
 
 /** What the TS caller knows about the refused request, for the error message. */
 export interface RefusalContext {

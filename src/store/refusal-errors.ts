@@ -1,4 +1,4 @@
-import { aborted, failedPrecondition } from "../core/errors.js";
+import { aborted, failedPrecondition } from "../core/service-error.js";
 import { statusName, type Status } from "../core/status.js";
 
 /** The refusals both stores give, with one wording: the Redis scripts name them, the memory store throws them. */

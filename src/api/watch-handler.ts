@@ -4,14 +4,14 @@ import { Code } from "@connectrpc/connect";
 import { EventType } from "../../gen/ts/mageflow/v1/event_pb.js";
 import type { WatchSignaturesRequest, WatchSignaturesResponseSchema } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
-import { failedPrecondition, ServiceError } from "../core/errors.js";
+import { failedPrecondition, ServiceError } from "../core/service-error.js";
 import { ALL_STATUSES } from "../core/status.js";
 import type { SignatureRecord } from "../store/record.js";
 import type { StoredEvent } from "../store/store.js";
-import type { ApiDeps } from "../api/context.js";
+import type { ApiDeps } from "./context.js";
 import { batchResponse, eventMessage } from "./event-cache.js";
-import { Violations } from "../api/validate.js";
-import { eventFilter, type Filter } from "./filter.js";
+import { Violations } from "./validate.js";
+import { eventFilter, type Filter } from "./watch-filter.js";
 
 type Response = MessageInitShape<typeof WatchSignaturesResponseSchema>;
 

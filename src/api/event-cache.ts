@@ -1,8 +1,8 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { SignatureEventSchema, type SignatureEvent } from "../../gen/ts/mageflow/v1/event_pb.js";
-import { toEvent } from "../api/convert.js";
-import { field1Then } from "../api/wire-bytes.js";
+import { toEvent } from "./convert.js";
+import { field1Then } from "./wire-bytes.js";
 import { oncePer } from "../core/once-per.js";
 import type { StoredEvent } from "../store/store.js";
 

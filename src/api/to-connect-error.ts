@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { ERROR_DOMAIN, ServiceError } from "../core/errors.js";
+import { ERROR_DOMAIN, ServiceError } from "../core/service-error.js";
 import { wireSafe } from "./wire-safe.js";
 
 /** The one mapping from domain errors to wire errors (ErrorInfo + BadRequest details). */

@@ -4,14 +4,14 @@ import type { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.j
 import type { ApiDeps } from "../api/context.js";
 import { signatureService } from "../api/signature-service.js";
 import { workerService } from "../api/worker-service.js";
-import { unavailable } from "../core/errors.js";
+import { unavailable } from "../core/service-error.js";
 import type { Limits } from "../core/limits.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import { DispatchLoop } from "../dispatch/loop.js";
 import { openStore } from "../store/open.js";
 import type { Store, StoreOptions } from "../store/store.js";
 import { WatchHub } from "../watch/hub.js";
-import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN } from "./tokens.js";
+import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN } from "../auth/tokens.js";
 
 /** Engine metadata that tells a worker which namespace a run belongs to (absent for `default`). */
 export const NAMESPACE_METADATA = "mageflow_namespace";
