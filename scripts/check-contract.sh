@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Checks the API contract (proto/) and the code generated from it (gen/). Fails when:
+# Checks the API contract (proto/) and the code generated from it. Fails when:
 #   lint      `buf lint` fails (STANDARD + COMMENTS, see buf.yaml and docs/api-lint.md)
 #   format    `buf format` would change a file
 #   breaking  `buf breaking` (FILE rules) finds a break against the previous version of the contract
-#   generate  regenerating (`npm run generate`) changes gen/, or gen/ differs from the commit (in CI)
-#   python    gen/python does not import with grpcio + protobuf + googleapis-common-protos in .tools/venv
-#   go        `go build ./... && go vet ./...` fails in gen/go
+#   generate  regenerating (`npm run generate`) changes the generated code, or it differs from the commit
+#             (in CI); generated code: gen/ts, clients/python/src/mageflow_signatures/_gen, clients/go/gen
+#   python    the generated Python code does not import (without a warning) with .tools/venv's runtime
+#   go        `go build && go vet` fails for clients/go/gen
 # (gen/ts is compiled by `tsc -p tsconfig.json` in scripts/test.sh.)
 #
 # Usage: scripts/check-contract.sh [stage...]      default: every stage, in the order above
@@ -91,9 +92,11 @@ stage_breaking() {
   log "buf breaking: no breaking change"
 }
 
-# One line per file of gen/ (tracked or untracked, not ignored) with its content hash.
+GENERATED=(gen clients/python/src/mageflow_signatures/_gen clients/go/gen)
+
+# One line per generated file (tracked or untracked, not ignored) with its content hash.
 gen_snapshot() {
-  git ls-files -z --cached --others --exclude-standard -- gen | sort -zu | while IFS= read -r -d '' f; do
+  git ls-files -z --cached --others --exclude-standard -- "${GENERATED[@]}" | sort -zu | while IFS= read -r -d '' f; do
     if [ -f "$f" ]; then printf '%s  %s\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"; else printf 'missing  %s\n' "$f"; fi
   done
 }
@@ -105,25 +108,25 @@ stage_generate() {
   after=$(gen_snapshot)
   if [ "$before" != "$after" ]; then
     diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed 's/^/  /' || true
-    git status --porcelain --untracked-files=all -- gen | sed 's/^/  /'
-    die "regenerating changed gen/ (files above); run 'npm run generate' and commit gen/"
+    git status --porcelain --untracked-files=all -- "${GENERATED[@]}" | sed 's/^/  /'
+    die "regenerating changed the generated code (files above); run 'npm run generate' and commit it"
   fi
   local dirty
-  dirty=$(git status --porcelain --untracked-files=all -- gen)
+  dirty=$(git status --porcelain --untracked-files=all -- "${GENERATED[@]}")
   if [ -n "$dirty" ]; then
     printf '%s\n' "$dirty" | sed 's/^/  /'
     if [ "${CI:-}" = true ]; then
-      die "gen/ differs from the commit (files above)"
+      die "the generated code differs from the commit (files above)"
     fi
-    log "WARNING: gen/ matches proto/ but is not committed (files above); CI fails until it is"
+    log "WARNING: the generated code matches proto/ but is not committed (files above); CI fails until it is"
   fi
-  log "generate: gen/ is up to date"
+  log "generate: the generated code is up to date"
 }
 
 stage_python() {
   local py=.tools/venv/bin/python
   [ -x "$py" ] || die "$py missing; run: bash scripts/tools.sh"
-  PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$ROOT/gen/python" "$py" - <<'PY' || die "gen/python does not import"
+  PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$ROOT/clients/python/src" "$py" -W error - <<'PY' || die "the generated Python code does not import"
 import glob, importlib, os, re, sys
 import grpc
 import google.protobuf
@@ -133,31 +136,32 @@ def ver(s):
     return tuple(int(x) for x in re.findall(r"\d+", s)[:3])
 
 root = os.environ["PYTHONPATH"]
-files = sorted(glob.glob(os.path.join(root, "mageflow", "**", "*_pb2*.py"), recursive=True))
+files = sorted(glob.glob(os.path.join(root, "mageflow_signatures", "_gen", "**", "*_pb2*.py"), recursive=True))
 if not files:
     sys.exit("no generated modules under " + root)
 installed_pb = ver(google.protobuf.__version__)
 installed_grpc = ver(grpc.__version__)
 for path in files:
-    text = open(path, encoding="utf-8").read()
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
     m = re.search(r"^# Protobuf Python Version: (\S+)", text, re.M)
     if m:
         need = ver(m.group(1))
-        if installed_pb[0] != need[0] or installed_pb < need:
-            sys.exit(f"{path}: generated for protobuf {m.group(1)}, installed {google.protobuf.__version__} (need same major, >=)")
+        if installed_pb < need:
+            sys.exit(f"{path}: generated for protobuf {m.group(1)}, installed {google.protobuf.__version__} (need >=)")
     m = re.search(r"^GRPC_GENERATED_VERSION = '([^']+)'", text, re.M)
     if m and installed_grpc < ver(m.group(1)):
         sys.exit(f"{path}: generated for grpcio {m.group(1)}, installed {grpc.__version__}")
     mod = os.path.relpath(path, root)[:-3].replace(os.sep, ".")
     importlib.import_module(mod)
-print(f"check-contract: python: imported {len(files)} modules of gen/python "
+print(f"check-contract: python: imported {len(files)} generated modules "
       f"(protobuf {google.protobuf.__version__}, grpcio {grpc.__version__})")
 PY
 }
 
 stage_go() {
-  (cd gen/go && go build ./... && go vet ./...) || die "gen/go does not build or vet"
-  log "go: gen/go builds and vets ($(go env GOVERSION))"
+  (cd clients/go && go build ./gen/... && go vet ./gen/...) || die "clients/go/gen does not build or vet"
+  log "go: clients/go/gen builds and vets ($(go env GOVERSION))"
 }
 
 ALL=(lint format breaking generate python go)

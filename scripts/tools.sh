@@ -3,6 +3,7 @@
 # installed):
 #   .tools/bin/protoc-gen-go, .tools/bin/protoc-gen-go-grpc   Go code generators (go install)
 #   .tools/venv                                                Python venv with scripts/requirements-tools.txt
+#   .tools/pygen                                               Python code generator (scripts/requirements-pygen.txt)
 # buf and protoc-gen-es come from node_modules (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,15 +25,21 @@ go_tool() { # name module version
 go_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GEN_GO_VERSION"
 go_tool protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC_VERSION"
 
-# The Python venv, reinstalled from the requirements whenever they change.
-if [ ! -x .tools/venv/bin/python ]; then
-  echo "tools: python3 -m venv .tools/venv" >&2
-  python3 -m venv .tools/venv
-fi
-want=$(sha256sum scripts/requirements-tools.txt | cut -d' ' -f1)
-have=$(cat .tools/venv/.requirements.sha256 2>/dev/null || true)
-if [ "$want" != "$have" ]; then
-  echo "tools: pip install -r scripts/requirements-tools.txt" >&2
-  .tools/venv/bin/python -m pip install -q --disable-pip-version-check -r scripts/requirements-tools.txt
-  echo "$want" > .tools/venv/.requirements.sha256
-fi
+# A Python venv, reinstalled from its requirements file whenever that changes.
+py_venv() { # dir requirements
+  local dir=$1 req=$2
+  if [ ! -x "$dir/bin/python" ]; then
+    echo "tools: python3 -m venv $dir" >&2
+    python3 -m venv "$dir"
+  fi
+  local want have
+  want=$(sha256sum "$req" | cut -d' ' -f1)
+  have=$(cat "$dir/.requirements.sha256" 2>/dev/null || true)
+  if [ "$want" != "$have" ]; then
+    echo "tools: pip install -r $req into $dir" >&2
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
+    echo "$want" > "$dir/.requirements.sha256"
+  fi
+}
+py_venv .tools/venv scripts/requirements-tools.txt
+py_venv .tools/pygen scripts/requirements-pygen.txt

@@ -4,7 +4,7 @@
 // StartTask / CompleteTask / FailTask. Every call takes a context.Context; every error it returns from
 // the service is an *Error carrying the ErrorInfo reason.
 //
-// The messages are the generated ones of mageflow.dev/signatures/gen/go/mageflow/v1 (aliased here).
+// The messages are the generated ones of mageflow.dev/signatures/clients/go/gen/mageflow/v1 (aliased here).
 package mageflow
 
 import (
@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"time"
 
-	mageflowv1 "mageflow.dev/signatures/gen/go/mageflow/v1"
+	mageflowv1 "mageflow.dev/signatures/clients/go/gen/mageflow/v1"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"

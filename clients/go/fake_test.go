@@ -12,7 +12,7 @@ import (
 	"time"
 
 	mageflow "mageflow.dev/signatures/clients/go"
-	mageflowv1 "mageflow.dev/signatures/gen/go/mageflow/v1"
+	mageflowv1 "mageflow.dev/signatures/clients/go/gen/mageflow/v1"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"

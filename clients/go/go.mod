@@ -6,7 +6,6 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260817212433-ac3dfec99bb1
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12
-	mageflow.dev/signatures/gen/go v0.0.0
 )
 
 require (
@@ -14,5 +13,3 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	golang.org/x/text v0.42.0 // indirect
 )
-
-replace mageflow.dev/signatures/gen/go => ../../gen/go

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	mageflowv1 "mageflow.dev/signatures/gen/go/mageflow/v1"
+	mageflowv1 "mageflow.dev/signatures/clients/go/gen/mageflow/v1"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/durationpb"

@@ -6,7 +6,7 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from mageflow_client import (
+from mageflow_signatures import (
     Aborted,
     FailedPrecondition,
     InvalidArgument,
@@ -17,7 +17,7 @@ from mageflow_client import (
     SignatureLocked,
     Unavailable,
 )
-from mageflow_client.errors import STATUS_DETAILS_KEY, from_rpc_error, from_status
+from mageflow_signatures.errors import STATUS_DETAILS_KEY, from_rpc_error, from_status
 
 
 def _any(msg) -> any_pb2.Any:

@@ -12,7 +12,7 @@ import pytest
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from mageflow.v1 import (
+from mageflow_signatures._gen.mageflow.v1 import (
     event_pb2,
     signature_pb2,
     signature_service_pb2 as svc,
@@ -20,7 +20,7 @@ from mageflow.v1 import (
     worker_service_pb2 as wrk,
     worker_service_pb2_grpc as wrk_grpc,
 )
-from mageflow_client import (
+from mageflow_signatures import (
     Client,
     EventType,
     NotFound,

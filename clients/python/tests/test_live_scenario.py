@@ -11,7 +11,7 @@ from typing import List
 import grpc
 import pytest
 
-from mageflow_client import (
+from mageflow_signatures import (
     Client,
     DispatchState,
     EventType,

@@ -700,8 +700,8 @@ const file_mageflow_v1_signature_proto_rawDesc = "" +
 	"\x1aDISPATCH_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15DISPATCH_STATE_QUEUED\x10\x01\x12\x1c\n" +
 	"\x18DISPATCH_STATE_TRIGGERED\x10\x02\x12\x19\n" +
-	"\x15DISPATCH_STATE_PARKED\x10\x03B\xa5\x01\n" +
-	"\x0fcom.mageflow.v1B\x0eSignatureProtoP\x01Z5mageflow.dev/signatures/gen/go/mageflow/v1;mageflowv1\xa2\x02\x03MXX\xaa\x02\vMageflow.V1\xca\x02\vMageflow\\V1\xe2\x02\x17Mageflow\\V1\\GPBMetadata\xea\x02\fMageflow::V1b\x06proto3"
+	"\x15DISPATCH_STATE_PARKED\x10\x03B\xad\x01\n" +
+	"\x0fcom.mageflow.v1B\x0eSignatureProtoP\x01Z=mageflow.dev/signatures/clients/go/gen/mageflow/v1;mageflowv1\xa2\x02\x03MXX\xaa\x02\vMageflow.V1\xca\x02\vMageflow\\V1\xe2\x02\x17Mageflow\\V1\\GPBMetadata\xea\x02\fMageflow::V1b\x06proto3"
 
 var (
 	file_mageflow_v1_signature_proto_rawDescOnce sync.Once

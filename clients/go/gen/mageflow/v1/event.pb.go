@@ -260,9 +260,9 @@ const file_mageflow_v1_event_proto_rawDesc = "" +
 	"\x12EVENT_TYPE_REMOVED\x10\t\x12\x16\n" +
 	"\x12EVENT_TYPE_DELETED\x10\n" +
 	"\x12\x1d\n" +
-	"\x19EVENT_TYPE_ATTEMPT_FAILED\x10\vB\xa1\x01\n" +
+	"\x19EVENT_TYPE_ATTEMPT_FAILED\x10\vB\xa9\x01\n" +
 	"\x0fcom.mageflow.v1B\n" +
-	"EventProtoP\x01Z5mageflow.dev/signatures/gen/go/mageflow/v1;mageflowv1\xa2\x02\x03MXX\xaa\x02\vMageflow.V1\xca\x02\vMageflow\\V1\xe2\x02\x17Mageflow\\V1\\GPBMetadata\xea\x02\fMageflow::V1b\x06proto3"
+	"EventProtoP\x01Z=mageflow.dev/signatures/clients/go/gen/mageflow/v1;mageflowv1\xa2\x02\x03MXX\xaa\x02\vMageflow.V1\xca\x02\vMageflow\\V1\xe2\x02\x17Mageflow\\V1\\GPBMetadata\xea\x02\fMageflow::V1b\x06proto3"
 
 var (
 	file_mageflow_v1_event_proto_rawDescOnce sync.Once

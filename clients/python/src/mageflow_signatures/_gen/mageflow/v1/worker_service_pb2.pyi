@@ -1,5 +1,5 @@
 from google.protobuf import struct_pb2 as _struct_pb2
-from mageflow.v1 import signature_pb2 as _signature_pb2
+from mageflow_signatures._gen.mageflow.v1 import signature_pb2 as _signature_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -72,7 +72,7 @@ class FailTaskRequest(_message.Message):
     error: _signature_pb2.TaskError
     final: bool
     lock_id: str
-    def __init__(self, key: _Optional[str] = ..., run_id: _Optional[str] = ..., error: _Optional[_Union[_signature_pb2.TaskError, _Mapping]] = ..., final: _Optional[bool] = ..., lock_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, key: _Optional[str] = ..., run_id: _Optional[str] = ..., error: _Optional[_Union[_signature_pb2.TaskError, _Mapping]] = ..., final: bool = ..., lock_id: _Optional[str] = ...) -> None: ...
 
 class FailTaskResponse(_message.Message):
     __slots__ = ("signature", "dispatched_callbacks")

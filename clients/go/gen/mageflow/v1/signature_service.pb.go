@@ -2318,8 +2318,8 @@ const file_mageflow_v1_signature_service_proto_rawDesc = "" +
 	"\x0fCancelSignature\x12#.mageflow.v1.CancelSignatureRequest\x1a$.mageflow.v1.CancelSignatureResponse\x12V\n" +
 	"\rLockSignature\x12!.mageflow.v1.LockSignatureRequest\x1a\".mageflow.v1.LockSignatureResponse\x12\\\n" +
 	"\x0fUnlockSignature\x12#.mageflow.v1.UnlockSignatureRequest\x1a$.mageflow.v1.UnlockSignatureResponse\x12^\n" +
-	"\x0fWatchSignatures\x12#.mageflow.v1.WatchSignaturesRequest\x1a$.mageflow.v1.WatchSignaturesResponse0\x01B\xac\x01\n" +
-	"\x0fcom.mageflow.v1B\x15SignatureServiceProtoP\x01Z5mageflow.dev/signatures/gen/go/mageflow/v1;mageflowv1\xa2\x02\x03MXX\xaa\x02\vMageflow.V1\xca\x02\vMageflow\\V1\xe2\x02\x17Mageflow\\V1\\GPBMetadata\xea\x02\fMageflow::V1b\x06proto3"
+	"\x0fWatchSignatures\x12#.mageflow.v1.WatchSignaturesRequest\x1a$.mageflow.v1.WatchSignaturesResponse0\x01B\xb4\x01\n" +
+	"\x0fcom.mageflow.v1B\x15SignatureServiceProtoP\x01Z=mageflow.dev/signatures/clients/go/gen/mageflow/v1;mageflowv1\xa2\x02\x03MXX\xaa\x02\vMageflow.V1\xca\x02\vMageflow\\V1\xe2\x02\x17Mageflow\\V1\\GPBMetadata\xea\x02\fMageflow::V1b\x06proto3"
 
 var (
 	file_mageflow_v1_signature_service_proto_rawDescOnce sync.Once

@@ -27,7 +27,7 @@ import grpc
 import grpc.aio
 from google.protobuf import field_mask_pb2
 
-from mageflow.v1 import (
+from ._gen.mageflow.v1 import (
     signature_pb2,
     signature_service_pb2 as svc,
     signature_service_pb2_grpc as svc_grpc,
@@ -55,7 +55,7 @@ from .types import (
 
 __all__ = ["Client", "Lock", "Watch"]
 
-log = logging.getLogger("mageflow_client")
+log = logging.getLogger("mageflow_signatures")
 
 T = TypeVar("T")
 Seconds = Union[float, int, timedelta]
@@ -125,7 +125,7 @@ class Client:
 
     @property
     def channel(self) -> grpc.aio.Channel:
-        """The underlying channel (for the generated stubs of `mageflow.v1`)."""
+        """The underlying channel (for the generated stubs of `mageflow_signatures._gen.mageflow.v1`)."""
         return self._channel
 
     async def _call(self, method: Callable[..., Awaitable[T]], request: Any) -> T:

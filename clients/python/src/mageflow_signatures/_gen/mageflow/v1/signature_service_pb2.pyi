@@ -1,11 +1,9 @@
-import datetime
-
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
-from mageflow.v1 import event_pb2 as _event_pb2
-from mageflow.v1 import signature_pb2 as _signature_pb2
+from mageflow_signatures._gen.mageflow.v1 import event_pb2 as _event_pb2
+from mageflow_signatures._gen.mageflow.v1 import signature_pb2 as _signature_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -53,7 +51,7 @@ class CreateSignatureRequest(_message.Message):
     return_field_name: str
     metadata: _containers.ScalarMap[str, str]
     request_id: str
-    def __init__(self, task_name: _Optional[str] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., creation_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., success_callbacks: _Optional[_Iterable[str]] = ..., error_callbacks: _Optional[_Iterable[str]] = ..., task_status: _Optional[_Union[_signature_pb2.Status, str]] = ..., return_field_name: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, task_name: _Optional[str] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., creation_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., success_callbacks: _Optional[_Iterable[str]] = ..., error_callbacks: _Optional[_Iterable[str]] = ..., task_status: _Optional[_Union[_signature_pb2.Status, str]] = ..., return_field_name: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class CreateSignatureResponse(_message.Message):
     __slots__ = ("signature",)
@@ -99,7 +97,7 @@ class ListSignaturesRequest(_message.Message):
     create_time_before: _timestamp_pb2.Timestamp
     page_size: int
     page_token: str
-    def __init__(self, statuses: _Optional[_Iterable[_Union[_signature_pb2.Status, str]]] = ..., task_name: _Optional[str] = ..., create_time_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    def __init__(self, statuses: _Optional[_Iterable[_Union[_signature_pb2.Status, str]]] = ..., task_name: _Optional[str] = ..., create_time_after: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., create_time_before: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListSignaturesResponse(_message.Message):
     __slots__ = ("signatures", "next_page_token")
@@ -170,7 +168,7 @@ class RemoveSignatureRequest(_message.Message):
     with_success: bool
     expected_revision: int
     lock_id: str
-    def __init__(self, key: _Optional[str] = ..., with_error: _Optional[bool] = ..., with_success: _Optional[bool] = ..., expected_revision: _Optional[int] = ..., lock_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, key: _Optional[str] = ..., with_error: bool = ..., with_success: bool = ..., expected_revision: _Optional[int] = ..., lock_id: _Optional[str] = ...) -> None: ...
 
 class RemoveSignatureResponse(_message.Message):
     __slots__ = ("removed_keys", "revision")
@@ -305,7 +303,7 @@ class LockSignatureRequest(_message.Message):
     ttl: _duration_pb2.Duration
     owner: str
     lock_id: str
-    def __init__(self, key: _Optional[str] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., owner: _Optional[str] = ..., lock_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, key: _Optional[str] = ..., ttl: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., owner: _Optional[str] = ..., lock_id: _Optional[str] = ...) -> None: ...
 
 class LockSignatureResponse(_message.Message):
     __slots__ = ("lock_id", "expire_time", "signature")
@@ -315,7 +313,7 @@ class LockSignatureResponse(_message.Message):
     lock_id: str
     expire_time: _timestamp_pb2.Timestamp
     signature: _signature_pb2.Signature
-    def __init__(self, lock_id: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signature: _Optional[_Union[_signature_pb2.Signature, _Mapping]] = ...) -> None: ...
+    def __init__(self, lock_id: _Optional[str] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., signature: _Optional[_Union[_signature_pb2.Signature, _Mapping]] = ...) -> None: ...
 
 class UnlockSignatureRequest(_message.Message):
     __slots__ = ("key", "lock_id")
@@ -351,7 +349,7 @@ class WatchSignaturesRequest(_message.Message):
     start_revision: int
     send_initial: bool
     progress_interval: _duration_pb2.Duration
-    def __init__(self, filter: _Optional[_Union[SignatureFilter, _Mapping]] = ..., start_revision: _Optional[int] = ..., send_initial: _Optional[bool] = ..., progress_interval: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, filter: _Optional[_Union[SignatureFilter, _Mapping]] = ..., start_revision: _Optional[int] = ..., send_initial: bool = ..., progress_interval: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class WatchSignaturesResponse(_message.Message):
     __slots__ = ("events", "revision", "bookmark")
@@ -361,4 +359,4 @@ class WatchSignaturesResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[_event_pb2.SignatureEvent]
     revision: int
     bookmark: bool
-    def __init__(self, events: _Optional[_Iterable[_Union[_event_pb2.SignatureEvent, _Mapping]]] = ..., revision: _Optional[int] = ..., bookmark: _Optional[bool] = ...) -> None: ...
+    def __init__(self, events: _Optional[_Iterable[_Union[_event_pb2.SignatureEvent, _Mapping]]] = ..., revision: _Optional[int] = ..., bookmark: bool = ...) -> None: ...

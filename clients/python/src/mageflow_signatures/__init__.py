@@ -2,14 +2,14 @@
 
 MageFlow's vocabulary over gRPC (``grpc.aio``)::
 
-    from mageflow_client import Client
+    from mageflow_signatures import Client
 
     async with Client("127.0.0.1:50051") as client:
         callback = await client.asign("notify")
         sig = await client.asign("send-email", {"to": "a@example.com"}, success_callbacks=[callback])
         run = await client.run_no_wait(sig.key, {"subject": "hi"})
 
-The generated messages and stubs are importable as ``mageflow.v1`` (shipped in this package).
+The generated messages and stubs are shipped inside this package as ``mageflow_signatures._gen.mageflow.v1``.
 """
 
 from .client import Client, Lock, Watch
@@ -53,9 +53,10 @@ from .types import (
     TaskReport,
 )
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
+    "__version__",
     "Client",
     "Lock",
     "Watch",

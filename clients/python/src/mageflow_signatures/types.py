@@ -9,7 +9,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 
 from google.protobuf import duration_pb2, json_format, struct_pb2, timestamp_pb2
 
-from mageflow.v1 import event_pb2, signature_pb2, signature_service_pb2, worker_service_pb2
+from ._gen.mageflow.v1 import event_pb2, signature_pb2, signature_service_pb2, worker_service_pb2
 
 __all__ = [
     "Status",

@@ -516,8 +516,8 @@ const file_mageflow_v1_worker_service_proto_rawDesc = "" +
 	"\rWorkerService\x12J\n" +
 	"\tStartTask\x12\x1d.mageflow.v1.StartTaskRequest\x1a\x1e.mageflow.v1.StartTaskResponse\x12S\n" +
 	"\fCompleteTask\x12 .mageflow.v1.CompleteTaskRequest\x1a!.mageflow.v1.CompleteTaskResponse\x12G\n" +
-	"\bFailTask\x12\x1c.mageflow.v1.FailTaskRequest\x1a\x1d.mageflow.v1.FailTaskResponseB\xa9\x01\n" +
-	"\x0fcom.mageflow.v1B\x12WorkerServiceProtoP\x01Z5mageflow.dev/signatures/gen/go/mageflow/v1;mageflowv1\xa2\x02\x03MXX\xaa\x02\vMageflow.V1\xca\x02\vMageflow\\V1\xe2\x02\x17Mageflow\\V1\\GPBMetadata\xea\x02\fMageflow::V1b\x06proto3"
+	"\bFailTask\x12\x1c.mageflow.v1.FailTaskRequest\x1a\x1d.mageflow.v1.FailTaskResponseB\xb1\x01\n" +
+	"\x0fcom.mageflow.v1B\x12WorkerServiceProtoP\x01Z=mageflow.dev/signatures/clients/go/gen/mageflow/v1;mageflowv1\xa2\x02\x03MXX\xaa\x02\vMageflow.V1\xca\x02\vMageflow\\V1\xe2\x02\x17Mageflow\\V1\\GPBMetadata\xea\x02\fMageflow::V1b\x06proto3"
 
 var (
 	file_mageflow_v1_worker_service_proto_rawDescOnce sync.Once

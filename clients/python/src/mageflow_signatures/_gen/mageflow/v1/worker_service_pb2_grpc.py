@@ -3,9 +3,9 @@
 import grpc
 import warnings
 
-from mageflow.v1 import worker_service_pb2 as mageflow_dot_v1_dot_worker__service__pb2
+from mageflow_signatures._gen.mageflow.v1 import worker_service_pb2 as mageflow_dot_v1_dot_worker__service__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.72.2'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -18,14 +18,14 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in mageflow/v1/worker_service_pb2_grpc.py depends on'
+        + f' but the generated code in mageflow/v1/worker_service_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
 
 
-class WorkerServiceStub:
+class WorkerServiceStub(object):
     """What workers call to report on the runs they execute. Every report is fenced
     by `run_id`: a report for a run that is not the signature's current run changes nothing.
     """
@@ -53,7 +53,7 @@ class WorkerServiceStub:
                 _registered_method=True)
 
 
-class WorkerServiceServicer:
+class WorkerServiceServicer(object):
     """What workers call to report on the runs they execute. Every report is fenced
     by `run_id`: a report for a run that is not the signature's current run changes nothing.
     """
@@ -105,7 +105,7 @@ def add_WorkerServiceServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class WorkerService:
+class WorkerService(object):
     """What workers call to report on the runs they execute. Every report is fenced
     by `run_id`: a report for a run that is not the signature's current run changes nothing.
     """

@@ -1,7 +1,5 @@
-import datetime
-
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
-from mageflow.v1 import signature_pb2 as _signature_pb2
+from mageflow_signatures._gen.mageflow.v1 import signature_pb2 as _signature_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -57,4 +55,4 @@ class SignatureEvent(_message.Message):
     run_id: str
     event_time: _timestamp_pb2.Timestamp
     signature: _signature_pb2.Signature
-    def __init__(self, revision: _Optional[int] = ..., type: _Optional[_Union[EventType, str]] = ..., key: _Optional[str] = ..., task_name: _Optional[str] = ..., status: _Optional[_Union[_signature_pb2.Status, str]] = ..., last_status: _Optional[_Union[_signature_pb2.Status, str]] = ..., run_id: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signature: _Optional[_Union[_signature_pb2.Signature, _Mapping]] = ...) -> None: ...
+    def __init__(self, revision: _Optional[int] = ..., type: _Optional[_Union[EventType, str]] = ..., key: _Optional[str] = ..., task_name: _Optional[str] = ..., status: _Optional[_Union[_signature_pb2.Status, str]] = ..., last_status: _Optional[_Union[_signature_pb2.Status, str]] = ..., run_id: _Optional[str] = ..., event_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., signature: _Optional[_Union[_signature_pb2.Signature, _Mapping]] = ...) -> None: ...

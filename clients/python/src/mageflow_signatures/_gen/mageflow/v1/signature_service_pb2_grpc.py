@@ -3,9 +3,9 @@
 import grpc
 import warnings
 
-from mageflow.v1 import signature_service_pb2 as mageflow_dot_v1_dot_signature__service__pb2
+from mageflow_signatures._gen.mageflow.v1 import signature_service_pb2 as mageflow_dot_v1_dot_signature__service__pb2
 
-GRPC_GENERATED_VERSION = '1.85.1'
+GRPC_GENERATED_VERSION = '1.72.2'
 GRPC_VERSION = grpc.__version__
 _version_not_supported = False
 
@@ -18,14 +18,14 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in mageflow/v1/signature_service_pb2_grpc.py depends on'
+        + f' but the generated code in mageflow/v1/signature_service_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
 
 
-class SignatureServiceStub:
+class SignatureServiceStub(object):
     """Stores task signatures and drives their lifecycle.
 
     Errors are gRPC statuses carrying a `google.rpc.ErrorInfo` (domain `mageflow.dev`)
@@ -120,7 +120,7 @@ class SignatureServiceStub:
                 _registered_method=True)
 
 
-class SignatureServiceServicer:
+class SignatureServiceServicer(object):
     """Stores task signatures and drives their lifecycle.
 
     Errors are gRPC statuses carrying a `google.rpc.ErrorInfo` (domain `mageflow.dev`)
@@ -332,7 +332,7 @@ def add_SignatureServiceServicer_to_server(servicer, server):
 
 
  # This class is part of an EXPERIMENTAL API.
-class SignatureService:
+class SignatureService(object):
     """Stores task signatures and drives their lifecycle.
 
     Errors are gRPC statuses carrying a `google.rpc.ErrorInfo` (domain `mageflow.dev`)

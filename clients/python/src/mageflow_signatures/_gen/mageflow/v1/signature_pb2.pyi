@@ -1,5 +1,3 @@
-import datetime
-
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -84,7 +82,7 @@ class Signature(_message.Message):
     lock: SignatureLock
     metadata: _containers.ScalarMap[str, str]
     removed: bool
-    def __init__(self, key: _Optional[str] = ..., task_name: _Optional[str] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., creation_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., success_callbacks: _Optional[_Iterable[str]] = ..., error_callbacks: _Optional[_Iterable[str]] = ..., task_status: _Optional[_Union[TaskStatus, _Mapping]] = ..., return_field_name: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., container_key: _Optional[str] = ..., revision: _Optional[int] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., run: _Optional[_Union[SignatureRun, _Mapping]] = ..., lock: _Optional[_Union[SignatureLock, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., removed: _Optional[bool] = ...) -> None: ...
+    def __init__(self, key: _Optional[str] = ..., task_name: _Optional[str] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., creation_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., success_callbacks: _Optional[_Iterable[str]] = ..., error_callbacks: _Optional[_Iterable[str]] = ..., task_status: _Optional[_Union[TaskStatus, _Mapping]] = ..., return_field_name: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., container_key: _Optional[str] = ..., revision: _Optional[int] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., run: _Optional[_Union[SignatureRun, _Mapping]] = ..., lock: _Optional[_Union[SignatureLock, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., removed: bool = ...) -> None: ...
 
 class TaskStatus(_message.Message):
     __slots__ = ("status", "last_status")
@@ -110,7 +108,7 @@ class SignatureRun(_message.Message):
     dispatch_state: DispatchState
     result: _struct_pb2.Value
     error: TaskError
-    def __init__(self, run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., dispatch_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., dispatch_state: _Optional[_Union[DispatchState, str]] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., error: _Optional[_Union[TaskError, _Mapping]] = ...) -> None: ...
+    def __init__(self, run_id: _Optional[str] = ..., attempt: _Optional[int] = ..., dispatch_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., last_input: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., dispatch_state: _Optional[_Union[DispatchState, str]] = ..., result: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., error: _Optional[_Union[TaskError, _Mapping]] = ...) -> None: ...
 
 class SignatureLock(_message.Message):
     __slots__ = ("lock_id", "owner", "expire_time")
@@ -120,7 +118,7 @@ class SignatureLock(_message.Message):
     lock_id: str
     owner: str
     expire_time: _timestamp_pb2.Timestamp
-    def __init__(self, lock_id: _Optional[str] = ..., owner: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, lock_id: _Optional[str] = ..., owner: _Optional[str] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TaskError(_message.Message):
     __slots__ = ("message", "type", "attempt")
