@@ -1,0 +1,1 @@
+"""MageFlow's ``mageflow.signature`` modules, at the same paths."""

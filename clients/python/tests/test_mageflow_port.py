@@ -1,0 +1,165 @@
+"""A MageFlow program (tests/mageflow_programs/orders.py, written against MageFlow's own API) runs against
+the live service with its imports changed from `mageflow` to this package's `mageflow` module and nothing
+else; what it observes is what MageFlow's reference describes. The worker side of the run is played with
+the plain client (StartTask/CompleteTask), as a worker helper would."""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import re
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Dict, Iterator
+
+import pytest
+
+from mageflow_client import Client, DispatchState, SignatureLocked, Status
+from mageflow_client.mageflow import PauseActionTypes, SignatureStatus, TaskSignature, configure
+
+from .conftest import LiveServer
+
+PACKAGE = "mageflow_client.mageflow"
+PROGRAM = Path(__file__).parent / "mageflow_programs" / "orders.py"
+
+
+def port(source: str) -> str:
+    """What a user does: `import mageflow` → `import <PACKAGE> as mageflow`, `from mageflow.x` → `from <PACKAGE>.x`."""
+    source = re.sub(r"^import mageflow$", f"import {PACKAGE} as mageflow", source, flags=re.M)
+    return re.sub(r"^from mageflow\.", f"from {PACKAGE}.", source, flags=re.M)
+
+
+def load_ported() -> ModuleType:
+    original = PROGRAM.read_text()
+    ported = port(original)
+    changed = [l for l in difflib.ndiff(original.splitlines(), ported.splitlines()) if l[:2] in ("- ", "+ ")]
+    assert all(re.match(r"[-+] (import|from) ", l) for l in changed), changed
+    assert len(changed) == 4, changed  # two import lines, before and after
+    module = ModuleType("ported_orders")
+    module.__file__ = str(PROGRAM)
+    exec(compile(ported, str(PROGRAM), "exec"), module.__dict__)
+    return module
+
+
+@pytest.fixture
+def connected(live_server: LiveServer) -> Iterator[None]:
+    configure(live_server.grpc_address)
+    yield
+
+
+async def test_the_ported_program_behaves_as_mageflow_describes(live_server: LiveServer, connected: None) -> None:
+    async def another_process(key: str) -> None:
+        async with Client(live_server.grpc_address) as other:
+            await other.resume(key)
+
+    seen: Dict[str, Any] = await load_ported().main(another_process)
+
+    order: TaskSignature = seen["order"]
+    assert order.key.startswith("TaskSignature:")
+    assert order.task_name == "process-order"
+    assert order.kwargs == {"priority": "high"}  # keyword arguments become kwargs
+    assert order.input_schema is not None and order.input_schema["required"] == ["order_id", "items", "priority"]
+    assert order.creation_time is not None
+    assert len(order.success_callbacks) == 1 and len(order.error_callbacks) == 1
+
+    assert seen["after_suspend"] is SignatureStatus.SUSPENDED
+    assert seen["after_resume"] is SignatureStatus.PENDING  # the previous status is restored
+
+    run = seen["run"]
+    assert run.dispatch_state in (DispatchState.QUEUED, DispatchState.TRIGGERED)
+    assert run.signature.run.last_input == {"order_id": 7, "items": ["book"], "priority": "high"}
+
+    paused = seen["cleanup_paused"]
+    assert (paused.status, paused.last_status) == (SignatureStatus.SUSPENDED, SignatureStatus.PENDING)
+    assert seen["cleanup_interrupted"] is SignatureStatus.INTERRUPTED
+
+    # Inside lock_task the holder suspended it; a change from outside the lock was refused and said why.
+    refused = seen["changed_while_locked"]
+    assert isinstance(refused, SignatureLocked)
+    assert refused.reason == "SIGNATURE_LOCKED"
+    assert seen["after_lock"] is SignatureStatus.SUSPENDED
+
+    # remove(with_error, with_success): the signature and both callbacks are retired (MageFlow deleted them).
+    archive, ok, err = seen["removed"]
+    assert archive.signature.removed and ok.signature.removed and err.signature.removed
+
+    assert seen["deleted"] is None
+
+    # The worker side: the run starts, completes, and the success callback is dispatched with the result.
+    async with Client(live_server.grpc_address) as client:
+        current = await client.load_signature(order.key)
+        assert current.run is not None
+        run_id = current.run.run_id or "run-1"
+        start = await client.start_task(order.key, run_id)
+        assert start.run
+        report = await client.complete_task(order.key, run_id, {"total": 42})
+        assert report.dispatched_callbacks == order.success_callbacks
+        notify = await client.load_signature(order.success_callbacks[0])
+        assert notify.run is not None
+        assert notify.run.last_input == {"mageflow_results": {"total": 42}, "channel": "email"}
+        failure = await client.load_signature(order.error_callbacks[0])
+        assert failure.removed  # the error branch is retired once the task is DONE
+
+
+async def test_refusals_name_the_difference_from_mageflow(live_server: LiveServer, connected: None) -> None:
+    from mageflow_client.mageflow import asign, load_signature
+    from mageflow_client import AlreadyExists, FailedPrecondition
+
+    sig = await asign("resize", width=10)
+    await sig.aio_run_no_wait({"image": "a.png"})
+    with pytest.raises(FailedPrecondition) as twice:
+        await sig.aio_run_no_wait({"image": "b.png"})
+    assert twice.value.reason == "ALREADY_DISPATCHED" and "runs a signature once" in str(twice.value)
+
+    async with Client(live_server.grpc_address) as client:
+        current = await client.load_signature(sig.key)
+        run_id = current.run.run_id if current.run and current.run.run_id else "run-1"
+        await client.start_task(sig.key, run_id)
+    with pytest.raises(FailedPrecondition) as running:
+        await sig.suspend()
+    assert running.value.reason == "TASK_ALREADY_RUNNING" and "interrupt()" in str(running.value)
+    await sig.pause_task(PauseActionTypes.INTERRUPT)  # what the message says to do
+    assert sig.task_status.status is SignatureStatus.INTERRUPTED
+
+    await sig.remove()
+    with pytest.raises(FailedPrecondition) as removed:
+        await sig.resume()
+    assert removed.value.reason == "SIGNATURE_REMOVED" and "keeps it readable" in str(removed.value)
+
+    with pytest.raises(FailedPrecondition) as missing:
+        await asign("notify", success_callbacks=["TaskSignature:00000000-0000-4000-8000-000000000000"])
+    assert missing.value.reason == "CALLBACKS_NOT_FOUND"
+
+    assert await load_signature("TaskSignature:00000000-0000-4000-8000-000000000001") is None
+
+
+async def test_asign_options_and_kwargs(live_server: LiveServer, connected: None) -> None:
+    from pydantic import BaseModel
+
+    from mageflow_client.mageflow import asign, TaskStatus
+
+    class Msg(BaseModel):
+        n: int
+
+    class Task:  # what asign reads from a Hatchet task object
+        name = "count"
+        input_validator_type = Msg
+
+    sig = await asign(
+        Task(),
+        kwargs={"a": 1},
+        b=2,
+        task_status=TaskStatus(status=SignatureStatus.SUSPENDED),
+        task_identifiers={"tenant": "acme"},
+    )
+    assert sig.task_name == "count"
+    assert sig.kwargs == {"a": 1, "b": 2}
+    assert sig.task_status.status is SignatureStatus.SUSPENDED
+    assert sig.signature.metadata["tenant"] == "acme"
+    assert sig.input_schema is not None and sig.input_schema["properties"]["n"]["type"] == "integer"
+    from mageflow_client import InvalidArgument
+
+    await sig.resume()
+    with pytest.raises(InvalidArgument):
+        await sig.aio_run_no_wait({"n": "not a number"})
