@@ -4,6 +4,7 @@
 #   .tools/bin/protoc-gen-go, .tools/bin/protoc-gen-go-grpc   Go code generators (go install)
 #   .tools/venv                                                Python venv with scripts/requirements-tools.txt
 #   .tools/pygen                                               Python code generator (scripts/requirements-pygen.txt)
+#   .tools/hatchet                                             hatchet-sdk and the Hatchet worker helper's checks (requirements-hatchet.txt)
 # buf and protoc-gen-es come from node_modules (npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,3 +44,4 @@ py_venv() { # dir requirements
 }
 py_venv .tools/venv scripts/requirements-tools.txt
 py_venv .tools/pygen scripts/requirements-pygen.txt
+py_venv .tools/hatchet scripts/requirements-hatchet.txt

@@ -15,12 +15,12 @@ from typing import Any, Dict, Iterator
 
 import pytest
 
-from mageflow_client import Client, DispatchState, SignatureLocked, Status
-from mageflow_client.mageflow import PauseActionTypes, SignatureStatus, TaskSignature, configure
+from mageflow_signatures import Client, DispatchState, SignatureLocked, Status
+from mageflow_signatures.mageflow import PauseActionTypes, SignatureStatus, TaskSignature, configure
 
 from .conftest import LiveServer
 
-PACKAGE = "mageflow_client.mageflow"
+PACKAGE = "mageflow_signatures.mageflow"
 PROGRAM = Path(__file__).parent / "mageflow_programs" / "orders.py"
 
 
@@ -103,8 +103,8 @@ async def test_the_ported_program_behaves_as_mageflow_describes(live_server: Liv
 
 
 async def test_refusals_name_the_difference_from_mageflow(live_server: LiveServer, connected: None) -> None:
-    from mageflow_client.mageflow import asign, load_signature
-    from mageflow_client import AlreadyExists, FailedPrecondition
+    from mageflow_signatures.mageflow import asign, load_signature
+    from mageflow_signatures import AlreadyExists, FailedPrecondition
 
     sig = await asign("resize", width=10)
     await sig.aio_run_no_wait({"image": "a.png"})
@@ -137,7 +137,7 @@ async def test_refusals_name_the_difference_from_mageflow(live_server: LiveServe
 async def test_asign_options_and_kwargs(live_server: LiveServer, connected: None) -> None:
     from pydantic import BaseModel
 
-    from mageflow_client.mageflow import asign, TaskStatus
+    from mageflow_signatures.mageflow import asign, TaskStatus
 
     class Msg(BaseModel):
         n: int
@@ -158,7 +158,7 @@ async def test_asign_options_and_kwargs(live_server: LiveServer, connected: None
     assert sig.task_status.status is SignatureStatus.SUSPENDED
     assert sig.signature.metadata["tenant"] == "acme"
     assert sig.input_schema is not None and sig.input_schema["properties"]["n"]["type"] == "integer"
-    from mageflow_client import InvalidArgument
+    from mageflow_signatures import InvalidArgument
 
     await sig.resume()
     with pytest.raises(InvalidArgument):

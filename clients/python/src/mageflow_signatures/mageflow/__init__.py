@@ -3,7 +3,7 @@
 A MageFlow program ports by changing its import::
 
     import mageflow                                   # before
-    import mageflow_client.mageflow as mageflow       # after
+    import mageflow_signatures.mageflow as mageflow       # after
 
     signature = await mageflow.asign("process-order", priority="high")
     await signature.aio_run_no_wait(OrderMessage(order_id=7))

@@ -21,7 +21,7 @@ from ..mageflow.connection import get_client
 
 __all__ = ["with_signature", "TASK_ID_METADATA"]
 
-log = logging.getLogger("mageflow_client.hatchet")
+log = logging.getLogger("mageflow_signatures.hatchet")
 
 TASK_ID_METADATA = "task_id"
 """The run metadata key that carries the signature key (the service sets it on every run it starts)."""
