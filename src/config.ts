@@ -33,6 +33,10 @@ export interface Config {
   watchMaxPerConnection: number;
   /** Largest request message, both ports (grpc max_receive_message_length, Connect readMaxBytes). */
   maxRequestBytes: number;
+  /** The web console at /console on the HTTP port. */
+  console: boolean;
+  /** The MCP server (Streamable HTTP) at /mcp on the HTTP port. */
+  mcp: boolean;
   limits: Limits;
 }
 
@@ -66,6 +70,13 @@ const redisUrl: Parser = (raw, name) => {
   return raw;
 };
 
+const onOff: Parser = (raw, name) => {
+  const v = raw.trim().toLowerCase();
+  if (["on", "true", "1"].includes(v)) return true;
+  if (["off", "false", "0"].includes(v)) return false;
+  throw new ConfigError(name, raw, "on or off");
+};
+
 const authMode: Parser = (raw, name) => {
   if (raw !== "tokens" && raw !== "none") throw new ConfigError(name, raw, "tokens (bearer tokens from AUTH_TOKENS_FILE) or none (no authentication)");
   return raw;
@@ -96,6 +107,8 @@ export const SETTINGS = {
   watchMaxPerToken: ["WATCH_MAX_PER_TOKEN", positiveInt, "100"],
   watchMaxPerConnection: ["WATCH_MAX_PER_CONNECTION", positiveInt, "1000"],
   maxRequestBytes: ["MAX_REQUEST_BYTES", positiveInt, String(4 * 1024 * 1024)],
+  console: ["CONSOLE", onOff, "on"],
+  mcp: ["MCP", onOff, "on"],
 } as const satisfies Record<string, readonly [string, Parser, string | undefined]>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -152,6 +165,8 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
     watchMaxPerToken: v.watchMaxPerToken as number,
     watchMaxPerConnection: v.watchMaxPerConnection as number,
     maxRequestBytes: v.maxRequestBytes as number,
+    console: v.console as boolean,
+    mcp: v.mcp as boolean,
     limits: {
       ...DEFAULT_LIMITS,
       defaultLockTtlMs: v.lockTtlDefault as number,

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { addGlobalOptions } from "./connection.js";
 import { addLifecycleCommands } from "./lifecycle-commands.js";
 import { addLockCommands } from "./lock-commands.js";
+import { addMcpCommand } from "./mcp-command.js";
 import { addSignatureCommands } from "./signature-commands.js";
 import { addWatchCommand } from "./watch-command.js";
 import { addWorkerCommands } from "./worker-commands.js";
@@ -14,4 +15,5 @@ export function addClientCommands(program: Command) {
   addLockCommands(program);
   addWatchCommand(program);
   addWorkerCommands(program);
+  addMcpCommand(program);
 }

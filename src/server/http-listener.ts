@@ -11,6 +11,7 @@ import { connectHandler } from "./connect-adapter.js";
 import type { Impls, Listener } from "./grpc-listener.js";
 import type { HealthMonitor } from "./health.js";
 import { replaySocket } from "./replay-socket.js";
+import type { WebRoutes } from "../web/web-routes.js";
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
 
@@ -19,8 +20,8 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
  * ALPN). Cleartext connections are sorted by their first bytes: the HTTP/2 preface goes
  * to the HTTP/2 server, anything else to the HTTP/1.1 server.
  */
-export async function startHttpListener(config: Config, impls: Impls, health: HealthMonitor): Promise<Listener> {
-  const handler = connectHandler({
+export async function startHttpListener(config: Config, impls: Impls, health: HealthMonitor, web?: WebRoutes): Promise<Listener> {
+  const rpcs = connectHandler({
     readMaxBytes: config.maxRequestBytes,
     routes: (router: ConnectRouter) => {
       router.service(SignatureService, impls.signatures);
@@ -29,6 +30,10 @@ export async function startHttpListener(config: Config, impls: Impls, health: He
     },
     jsonOptions: { ignoreUnknownFields: false },
   });
+  // The web console and MCP endpoint (src/web) answer their own paths; everything else is an RPC.
+  const handler: typeof rpcs = (req, res) => {
+    if (!web?.(req as http.IncomingMessage, res as http.ServerResponse)) rpcs(req, res);
+  };
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
   const track = (s: net.Socket) => {

@@ -15,6 +15,7 @@ import type { Store } from "../store/store.js";
 import { startGrpcListener } from "./grpc-listener.js";
 import { HealthMonitor } from "./health.js";
 import { startHttpListener } from "./http-listener.js";
+import { webRoutes } from "../web/web-routes.js";
 
 export interface RunningServer {
   grpcPort: number;
@@ -76,18 +77,16 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
   const health = new HealthMonitor(defaultNamespace.store);
   health.start();
 
-  const gate = new Gate(auth, namespaces, new WatchLimits({ perToken: config.watchMaxPerToken, perConnection: config.watchMaxPerConnection }));
+  const watches = new WatchLimits({ perToken: config.watchMaxPerToken, perConnection: config.watchMaxPerConnection });
+  const gate = new Gate(auth, namespaces, watches);
   const impls = {
     signatures: routedService(SignatureService, gate, (ns) => ns.signatures),
     workers: routedService(WorkerService, gate, (ns) => ns.workers),
   };
   // The grpc-js adapter maps errors itself (toGrpcError); Connect needs them mapped before it sees them.
   const grpcListener = await startGrpcListener(config, impls, health);
-  const httpListener = await startHttpListener(
-    config,
-    { signatures: withErrorMapping(SignatureService, impls.signatures), workers: withErrorMapping(WorkerService, impls.workers) },
-    health,
-  );
+  const mapped = { signatures: withErrorMapping(SignatureService, impls.signatures), workers: withErrorMapping(WorkerService, impls.workers) };
+  const httpListener = await startHttpListener(config, mapped, health, webRoutes(config, auth, watches, mapped.signatures));
 
   return {
     grpcPort: grpcListener.port,
