@@ -12,7 +12,7 @@ MageFlow's vocabulary over gRPC (``grpc.aio``)::
 The generated messages and stubs are shipped inside this package as ``mageflow_signatures._gen.mageflow.v1``.
 """
 
-from .client import Client, Lock, Watch
+from .client import Client, Lock, RetryPolicy, Watch
 from .errors import (
     Aborted,
     AlreadyExists,
@@ -60,6 +60,7 @@ __all__ = [
     "Client",
     "Lock",
     "Watch",
+    "RetryPolicy",
     "MageflowError",
     "Aborted",
     "AlreadyExists",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
+import weakref
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import (
@@ -35,6 +35,16 @@ from ._gen.mageflow.v1 import (
     worker_service_pb2_grpc as wrk_grpc,
 )
 
+from ._defaults import (
+    DEFAULT_TIMEOUT,
+    WATCH_INITIAL_DELAY,
+    WATCH_MAX_DELAY,
+    RetryPolicy,
+    backoff_delay,
+    resolve_address,
+    resolve_token,
+    retry_worth,
+)
 from .errors import MageflowError, NotFound, from_rpc_error
 from .types import (
     JSONObject,
@@ -53,7 +63,7 @@ from .types import (
     from_timestamp,
 )
 
-__all__ = ["Client", "Lock", "Watch"]
+__all__ = ["Client", "Lock", "Watch", "RetryPolicy"]
 
 log = logging.getLogger("mageflow_signatures")
 
@@ -62,9 +72,30 @@ Seconds = Union[float, int, timedelta]
 StatusLike = Union[Status, str, int]
 Metadata = Tuple[Tuple[str, str], ...]
 
-# Watch streams resume after these codes (the server or the connection went away, or the server ended a
-# subscriber that fell behind); anything else ends the iteration with the mapped exception.
-RESUMABLE_WATCH_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED)
+# Requests retried (with retries on) whatever they carry; CreateSignature and RunSignature only with a
+# request_id, since a second attempt without one could create or run twice.
+IDEMPOTENT_REQUESTS = frozenset({"GetSignatureRequest", "BatchGetSignaturesRequest", "ListSignaturesRequest"})
+KEYED_REQUESTS = frozenset({"CreateSignatureRequest", "RunSignatureRequest"})
+
+
+def _idempotent(request: Any) -> bool:
+    name = type(request).__name__
+    return name in IDEMPOTENT_REQUESTS or (name in KEYED_REQUESTS and bool(request.request_id))
+
+
+def _watch_resumes(err: MageflowError) -> bool:
+    """A watch resumes after UNAVAILABLE (the server or the connection went away) and after the server
+    ended a subscriber that fell behind (RESOURCE_EXHAUSTED WATCH_TOO_SLOW); anything else ends it."""
+    if err.code == grpc.StatusCode.UNAVAILABLE:
+        return True
+    return err.code == grpc.StatusCode.RESOURCE_EXHAUSTED and err.reason == "WATCH_TOO_SLOW"
+
+
+def _task_cancelling() -> bool:
+    """Whether the current task itself is being cancelled (Python 3.11+; on 3.10 assumed not)."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)
+    return bool(cancelling()) if cancelling is not None else False
 
 
 def _opt(value: Optional[int]) -> int:
@@ -79,34 +110,73 @@ class Client:
         async with Client("127.0.0.1:50051") as client:
             sig = await client.asign("send-email", {"to": "a@example.com"})
 
+    The channel is opened on first use, inside the running event loop, so a client may be built anywhere
+    (at import time, outside any loop). Defaults (docs/clients/defaults.md) are the same in every language.
+
     Args:
-        address: ``host:port`` of the service (any gRPC target string).
-        token: sent as ``authorization: Bearer <token>`` on every call.
-        tls: ``False`` for plaintext, ``True`` for TLS with the system roots, or ``grpc.ChannelCredentials``.
-        timeout: deadline in seconds of each unary call (``None``: no deadline). Watches have none.
+        address: ``host:port`` of the service (any gRPC target string) or an ``http://`` / ``https://`` URL;
+            default ``MAGEFLOW_SERVER`` from the environment, else ``127.0.0.1:50051``.
+        token: sent as ``authorization: Bearer <token>`` on every call; default ``MAGEFLOW_TOKEN`` from the
+            environment (an empty value means none).
+        tls: ``False`` for plaintext, ``True`` for TLS with the system roots, or ``grpc.ChannelCredentials``;
+            default: TLS only for an ``https://`` address.
+        timeout: deadline in seconds of each unary call, covering all its attempts (``None``: no
+            deadline). Watches have none.
+        retry: ``True`` (or a :class:`RetryPolicy`) retries idempotent calls; off by default.
+        interceptors: ``grpc.aio`` client interceptors; the client's token and retries come first, so they
+            see every attempt.
         options: extra gRPC channel options.
     """
 
     def __init__(
         self,
-        address: str,
+        address: Optional[str] = None,
         token: Optional[str] = None,
-        tls: Union[bool, grpc.ChannelCredentials] = False,
+        tls: Optional[Union[bool, grpc.ChannelCredentials]] = None,
         *,
-        timeout: Optional[float] = 30.0,
+        timeout: Optional[float] = DEFAULT_TIMEOUT,
+        retry: Union[bool, RetryPolicy] = False,
+        interceptors: Sequence[Any] = (),
         options: Sequence[Tuple[str, Any]] = (),
     ) -> None:
-        self.address = address
+        self.address, self._tls = resolve_address(address, tls)
+        token = resolve_token(token)
         self._timeout = timeout
+        self._retry: Optional[RetryPolicy] = RetryPolicy() if retry is True else (retry or None)
+        self._interceptors = list(interceptors)
+        self._options = list(options)
         self._metadata: Metadata = (("authorization", f"Bearer {token}"),) if token else ()
-        if tls is False:
-            self._channel = grpc.aio.insecure_channel(address, options=list(options))
+        self._channel: Optional[grpc.aio.Channel] = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._sig_stub: Any = None
+        self._wrk_stub: Any = None
+        self._watches: "weakref.WeakSet[Watch]" = weakref.WeakSet()
+
+    def _connect(self) -> None:
+        """Opens the channel in the running loop (first use, or a new loop)."""
+        loop = asyncio.get_running_loop()
+        if self._channel is not None and self._loop is loop:
+            return
+        interceptors = self._interceptors or None
+        if self._tls is False:
+            channel = grpc.aio.insecure_channel(self.address, options=self._options, interceptors=interceptors)
         else:
-            creds = grpc.ssl_channel_credentials() if tls is True else tls
-            self._channel = grpc.aio.secure_channel(address, creds, options=list(options))
+            creds = grpc.ssl_channel_credentials() if self._tls is True else self._tls
+            channel = grpc.aio.secure_channel(self.address, creds, options=self._options, interceptors=interceptors)
+        self._channel, self._loop = channel, loop
         # The generated stubs are untyped (grpc_tools writes .pyi files for the messages only).
-        self._sig: Any = svc_grpc.SignatureServiceStub(self._channel)  # type: ignore[no-untyped-call]
-        self._wrk: Any = wrk_grpc.WorkerServiceStub(self._channel)  # type: ignore[no-untyped-call]
+        self._sig_stub = svc_grpc.SignatureServiceStub(channel)  # type: ignore[no-untyped-call]
+        self._wrk_stub = wrk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
+
+    @property
+    def _sig(self) -> Any:
+        self._connect()
+        return self._sig_stub
+
+    @property
+    def _wrk(self) -> Any:
+        self._connect()
+        return self._wrk_stub
 
     async def __aenter__(self) -> "Client":
         return self
@@ -120,19 +190,42 @@ class Client:
         await self.close()
 
     async def close(self) -> None:
-        """Closes the channel; open watches end."""
-        await self._channel.close()
+        """Ends the client's watches (their consumers' loops end normally) and closes the channel."""
+        for watch in list(self._watches):
+            watch._end()
+        channel, self._channel, self._loop = self._channel, None, None
+        if channel is not None:
+            await channel.close()
 
     @property
     def channel(self) -> grpc.aio.Channel:
-        """The underlying channel (for the generated stubs of `mageflow_signatures._gen.mageflow.v1`)."""
+        """The underlying channel (for the generated stubs of ``mageflow_signatures._gen.mageflow.v1``);
+        opened on first use, so ask for it inside the running loop."""
+        self._connect()
+        assert self._channel is not None
         return self._channel
 
     async def _call(self, method: Callable[..., Awaitable[T]], request: Any) -> T:
-        try:
-            return await method(request, metadata=self._metadata, timeout=self._timeout)
-        except grpc.RpcError as e:
-            raise from_rpc_error(e) from e
+        loop = asyncio.get_running_loop()
+        deadline = None if self._timeout is None else loop.time() + self._timeout
+        policy = self._retry if self._retry is not None and _idempotent(request) else None
+        attempt = 0
+        while True:
+            attempt += 1
+            timeout = None if deadline is None else max(0.0, deadline - loop.time())
+            try:
+                return await method(request, metadata=self._metadata, timeout=timeout)
+            except grpc.RpcError as e:
+                err = from_rpc_error(e)
+                if policy is None or attempt >= policy.max_attempts or not retry_worth(err.code, err.retry_delay):
+                    raise err from e
+                delay = backoff_delay(attempt, policy.initial_delay, policy.max_delay)
+                if err.retry_delay is not None and err.retry_delay > delay:
+                    delay = err.retry_delay
+                if deadline is not None and loop.time() + delay >= deadline:
+                    raise err from e
+                log.debug("%s failed (%s); attempt %d in %.2fs", type(request).__name__, err, attempt + 1, delay)
+                await asyncio.sleep(delay)
 
     # ---------------------------------------------------------------- signatures
 
@@ -419,16 +512,19 @@ class Client:
         start_revision: int = 0,
         send_initial: bool = False,
         progress_interval: Optional[Seconds] = None,
-        max_reconnects: Optional[int] = 20,
-        reconnect_delay: float = 0.1,
-        max_reconnect_delay: float = 5.0,
+        max_reconnects: Optional[int] = None,
+        reconnect_delay: float = WATCH_INITIAL_DELAY,
+        max_reconnect_delay: float = WATCH_MAX_DELAY,
     ) -> "Watch":
         """Streams signature events in revision order (``WatchSignatures``), as an async iterator.
 
-        After a disconnect (UNAVAILABLE) or a RESOURCE_EXHAUSTED end, the watch reconnects by itself and
-        resumes at the last revision seen + 1, so no event is lost or repeated. A start revision older
-        than the retained history raises :class:`RevisionCompacted`. ``max_reconnects`` bounds the
-        consecutive failed reconnects (``None``: no bound).
+        After a disconnect (UNAVAILABLE, or the stream ending without a status) or a RESOURCE_EXHAUSTED
+        ``WATCH_TOO_SLOW`` end, the watch reconnects by itself and resumes at the last revision seen + 1, so
+        no event is lost or repeated; delays start at ``reconnect_delay`` seconds, double up to
+        ``max_reconnect_delay``, are jittered, and start over once a message arrives. A start revision
+        older than the retained history raises :class:`RevisionCompacted`. ``max_reconnects`` bounds the
+        consecutive failed reconnects (default ``None``: no bound). :meth:`Watch.aclose` or
+        :meth:`close` from another task ends a consumer's ``async for`` normally.
         """
         return Watch(
             self,
@@ -469,10 +565,11 @@ class Client:
         *,
         type: str = "",
         attempt: int = 1,
-        final: bool = False,
+        final: bool = True,
         lock_id: Optional[str] = None,
     ) -> TaskReport:
-        """A worker reports a failed attempt (``FailTask``); ``final=True`` makes it FAILED."""
+        """A worker reports a failure (``FailTask``). Final by default: the signature becomes FAILED and its
+        error callbacks are dispatched; ``final=False`` reports an attempt the engine will retry."""
         req = wrk.FailTaskRequest(
             key=key,
             run_id=run_id,
@@ -583,6 +680,8 @@ class Watch:
         self._call: Optional[Any] = None
         self._pending: List[SignatureEvent] = []
         self._closed = False
+        self._wake: Optional[asyncio.Event] = None
+        client._watches.add(self)
         self._failures = 0
         self._next: Optional["asyncio.Future[SignatureEvent]"] = None
         self.revision: int = 0
@@ -622,13 +721,16 @@ class Watch:
                 if self._closed:
                     raise StopAsyncIteration from None
                 err = from_rpc_error(e)
-                if err.code in RESUMABLE_WATCH_CODES:
+                if _watch_resumes(err):
                     await self._backoff(err)
                     continue
                 self._closed = True
                 raise err from e
             except asyncio.CancelledError:
                 self._cancel_call()
+                if self._closed and not _task_cancelling():
+                    # aclose() or Client.close() from another task: the iteration ends, not the task.
+                    raise StopAsyncIteration from None
                 raise
             if msg is grpc.aio.EOF:
                 # The server ended the stream without an error (e.g. it is shutting down): resume.
@@ -652,10 +754,14 @@ class Watch:
             if err is not None:
                 raise err
             raise StopAsyncIteration
-        delay = min(self._max_reconnect_delay, self._reconnect_delay * (2 ** (self._failures - 1)))
-        delay *= 0.5 + random.random() / 2
+        delay = backoff_delay(self._failures, self._reconnect_delay, self._max_reconnect_delay)
         log.info("watch stream ended (%s); resuming at revision %d in %.2fs", err or "EOF", self.revision + 1, delay)
-        await asyncio.sleep(delay)
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._wake.wait(), delay)  # cut short by aclose()
+        except asyncio.TimeoutError:
+            pass
         self.reconnects += 1
 
     def _cancel_call(self) -> None:
@@ -663,18 +769,21 @@ class Watch:
             self._call.cancel()
             self._call = None
 
-    async def aclose(self) -> None:
-        """Ends the watch."""
+    def _end(self) -> None:
         self._closed = True
         self._pending.clear()
         self._cancel_call()
-        if self._next is not None:
-            self._next.cancel()
-            try:
-                await self._next
-            except (asyncio.CancelledError, StopAsyncIteration, MageflowError):
-                pass
-            self._next = None
+        if self._wake is not None:
+            self._wake.set()
+
+    async def aclose(self) -> None:
+        """Ends the watch; a consumer iterating it (in another task) ends its ``async for`` normally."""
+        self._end()
+        pending = self._next
+        if pending is not None:
+            await asyncio.wait({pending})
+            if not pending.cancelled():
+                pending.exception()  # retrieved: it is StopAsyncIteration (or the error that ended the watch)
 
     async def __aenter__(self) -> "Watch":
         return self

@@ -116,6 +116,16 @@ class MageflowError(Exception):
         return f"{type(self).__name__}(code={self.code.name}, reason={self.reason!r}, message={self.message!r}, metadata={self.metadata!r})"
 
     @property
+    def retry_delay(self) -> Optional[float]:
+        """Seconds from a ``google.rpc.RetryInfo`` detail (the server's hint when to retry), else ``None``."""
+        for detail in self.details:
+            if detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+                info = error_details_pb2.RetryInfo()
+                detail.Unpack(info)
+                return float(info.retry_delay.seconds) + float(info.retry_delay.nanos) / 1e9
+        return None
+
+    @property
     def retryable(self) -> bool:
         """True for codes a caller may retry after a pause (ABORTED, UNAVAILABLE, RESOURCE_EXHAUSTED)."""
         return self.code in (

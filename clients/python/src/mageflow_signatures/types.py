@@ -93,26 +93,72 @@ def _enum(cls: Any, value: int) -> Any:
         return cls.UNSPECIFIED
 
 
+# JSON numbers travel as doubles (google.protobuf.Struct): integers are exact up to 2**53.
+MAX_SAFE_INTEGER = 2**53
+
+
+def _check_ints(value: Any, path: str) -> None:
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise ValueError(
+                f"{path or 'value'}: {value} is beyond +-2**53, which a JSON number (a double) cannot carry"
+                " exactly; send it as a string"
+            )
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_ints(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _check_ints(v, f"{path}[{i}]")
+
+
 def to_struct(value: Mapping[str, Any]) -> struct_pb2.Struct:
+    """A JSON object as a Struct; integers beyond +-2**53 raise ValueError instead of losing digits."""
     if not isinstance(value, Mapping):
         raise TypeError(f"expected a JSON object (a mapping), got {type(value).__name__}")
+    _check_ints(value, "")
     struct = struct_pb2.Struct()
     struct.update(dict(value))
     return struct
 
 
+def _number(n: float) -> Union[int, float]:
+    """Integral doubles within +-2**53 come back as int (7 stays 7, not 7.0); others stay float."""
+    if n.is_integer() and abs(n) <= MAX_SAFE_INTEGER:
+        return int(n)
+    return n
+
+
+def _plain(value: struct_pb2.Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        return _number(value.number_value)
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return from_struct(value.struct_value)
+    if kind == "list_value":
+        return [_plain(v) for v in value.list_value.values]
+    return None
+
+
 def from_struct(struct: struct_pb2.Struct) -> JSONObject:
-    return dict(json_format.MessageToDict(struct))
+    return {k: _plain(v) for k, v in struct.fields.items()}
 
 
 def to_value(value: Any) -> struct_pb2.Value:
+    _check_ints(value, "")
     out = struct_pb2.Value()
     json_format.ParseDict(value, out)
     return out
 
 
 def from_value(value: struct_pb2.Value) -> Any:
-    return json_format.MessageToDict(value)
+    return _plain(value)
 
 
 def to_timestamp(value: datetime) -> timestamp_pb2.Timestamp:
