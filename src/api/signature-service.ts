@@ -4,10 +4,10 @@ import { durationMs } from "@bufbuild/protobuf/wkt";
 import { DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { PauseType, SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { invalidArgument, notFound, ServiceError } from "../core/service-error.js";
-import { deepMerge } from "../core/json.js";
 import { newSignatureKey } from "../core/keys.js";
 import { DEFAULT_PAGE_SIZE, DEFAULT_RETURN_FIELD } from "../core/limits.js";
-import { ALL_STATUSES, TRANSITIONS, type TransitionName } from "../core/status.js";
+import { composeRunInput } from "../core/run-input.js";
+import { ALL_STATUSES, INITIAL_STATUSES, TRANSITIONS, type TransitionName } from "../core/status.js";
 import type { Guard, RunCommand } from "../store/store.js";
 import type { ApiDeps } from "./context.js";
 import { msOf, toSignature } from "./convert.js";
@@ -47,7 +47,7 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
       const res = await store.run(c);
       if (!res.validate) return res;
       const r = res.record;
-      const input = deepMerge(c.message ?? {}, r.kwargs);
+      const input = composeRunInput(c.message ?? {}, r.kwargs);
       const bad = schemaViolations(r.inputSchema!, input);
       if (bad.length > 0) throw invalidArgument(bad);
       try {
@@ -77,7 +77,7 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
       v.keys("success_callbacks", req.successCallbacks, limits.maxCallbacks);
       v.keys("error_callbacks", req.errorCallbacks, limits.maxCallbacks);
       const status = req.taskStatus === Status.UNSPECIFIED ? Status.PENDING : req.taskStatus;
-      v.enumValue("task_status", status, [Status.PENDING, Status.SUSPENDED], Status);
+      v.enumValue("task_status", status, INITIAL_STATUSES, Status);
       v.name("return_field_name", req.returnFieldName, false);
       v.metadata("metadata", req.metadata);
       if (req.requestId.length > 128) v.add("request_id", "at most 128 characters");

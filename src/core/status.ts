@@ -1,6 +1,9 @@
-import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import { DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 
 export { Status };
+
+// Every status set and rule of the state machine (docs/semantics.md). The memory store calls these; the Redis
+// scripts get them as generated Lua tables (store/redis/lua-source.ts) and name no status themselves.
 
 export const TERMINAL: readonly Status[] = [Status.DONE, Status.FAILED, Status.CANCELED];
 export const NON_TERMINAL: readonly Status[] = [Status.PENDING, Status.ACTIVE, Status.SUSPENDED, Status.INTERRUPTED];
@@ -79,11 +82,54 @@ export const TRANSITIONS: Record<TransitionName, TransitionRule> = {
 /** The reason a rule refuses a status with. */
 export const refusalReason = (rule: TransitionRule, s: Status) => rule.reasons[s] ?? "INVALID_TRANSITION";
 
-/** Where a status may go through the lifecycle operations and the worker reports. */
+export type RunStepName = "start" | "complete" | "fail";
+
+/** The worker's reports that change a status: the status the run must be in, and the one it leads to. */
+export const RUN_STEPS: Record<RunStepName, { readonly from: Status; readonly to: Status }> = {
+  /** StartTask answered RUN. */
+  start: { from: Status.PENDING, to: Status.ACTIVE },
+  /** CompleteTask. */
+  complete: { from: Status.ACTIVE, to: Status.DONE },
+  /** A final FailTask; also where a run the engine refused for good before it started ends (failDispatch). */
+  fail: { from: Status.ACTIVE, to: Status.FAILED },
+};
+
+/** The statuses CreateSignature accepts. */
+export const INITIAL_STATUSES: readonly Status[] = [Status.PENDING, Status.SUSPENDED];
+
+/** Statuses a signature's first run (RunSignature, or a callback's dispatch) may start from. */
+export const RUNNABLE: readonly Status[] = [Status.PENDING, Status.SUSPENDED];
+
+/** Statuses in which a run is parked instead of sent: Resume sends it. */
+export const PARKING: readonly Status[] = [Status.SUSPENDED];
+
+/** The dispatch state a new run starts in, by the signature's status. */
+export const newRunState = (s: Status) => (PARKING.includes(s) ? DispatchState.PARKED : DispatchState.QUEUED);
+
+/** Statuses whose queued run may still be sent to the engine; any other status withdraws it. */
+export const DISPATCHABLE: readonly Status[] = [Status.PENDING];
+
+/** Whether a queued run of a signature may (still) be sent to the engine. */
+export const isDispatchable = (s: Status, removed: boolean) => !removed && DISPATCHABLE.includes(s);
+
+/** Statuses whose engine run is in flight: an operation with `cancelRun` leaving them cancels it at the engine. */
+export const IN_FLIGHT: readonly Status[] = [Status.PENDING, Status.ACTIVE, Status.SUSPENDED];
+
+/** Statuses whose engine run is cancelled as soon as the dispatcher records it (as is a removed signature's). */
+export const CANCEL_ON_DISPATCH: readonly Status[] = [Status.INTERRUPTED, Status.CANCELED];
+
+/** Where a status may go through the lifecycle operations, the worker's reports and a refused dispatch. */
 export const LEGAL_STATUS_CHANGES: ReadonlyArray<readonly [Status, Status]> = [
   ...Object.values(TRANSITIONS).flatMap((r) => r.from.map((f) => [f, r.to] as const)),
-  [Status.PENDING, Status.ACTIVE],
-  [Status.ACTIVE, Status.DONE],
-  [Status.ACTIVE, Status.FAILED],
-  [Status.PENDING, Status.FAILED],
+  ...Object.values(RUN_STEPS).map((s) => [s.from, s.to] as const),
+  ...DISPATCHABLE.map((s) => [s, RUN_STEPS.fail.to] as const),
 ];
+
+/** StartTask's SKIP reason for a run reported in these statuses. */
+export const START_SKIP_REASONS: Partial<Record<Status, string>> = {
+  [Status.SUSPENDED]: "SIGNATURE_SUSPENDED",
+  [Status.INTERRUPTED]: "SIGNATURE_INTERRUPTED",
+  [Status.CANCELED]: "SIGNATURE_CANCELED",
+  [Status.DONE]: "RUN_FINISHED",
+  [Status.FAILED]: "RUN_FINISHED",
+};

@@ -1,9 +1,10 @@
 import { setTimeout } from "node:timers/promises";
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
-import { deepMerge, type JsonObject } from "../core/json.js";
-import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import type { JsonObject } from "../core/json.js";
 import { schemaViolations } from "../core/input-schema.js";
+import { composeRunInput } from "../core/run-input.js";
+import { isDispatchable } from "../core/status.js";
 import type { OutboxEntry, Store } from "../store/store.js";
 import { DispatchError, type Dispatcher } from "./dispatcher.js";
 
@@ -115,9 +116,9 @@ export class DispatchLoop {
    */
   private async trigger({ id, key, attempt, record }: OutboxEntry & { kind: "trigger" }, fresh: boolean): Promise<boolean> {
     const r = (fresh && record) || (await this.store.get(key));
-    if (!r || r.removed || r.run?.attempt !== attempt || r.run.runId || r.status !== Status.PENDING) return false;
+    if (!r || r.run?.attempt !== attempt || r.run.runId || !isDispatchable(r.status, r.removed)) return false;
     const composed = r.run.lastInput === undefined;
-    const input: JsonObject = r.run.lastInput ?? deepMerge(r.run.base ?? {}, r.kwargs);
+    const input: JsonObject = r.run.lastInput ?? composeRunInput(r.run.base ?? {}, r.kwargs);
     if (composed && r.inputSchema) {
       const bad = schemaViolations(r.inputSchema, input);
       if (bad.length > 0) {

@@ -1,8 +1,9 @@
 import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
 import { notFound } from "../../core/service-error.js";
 import { refusals } from "../refusal-errors.js";
-import { deepMerge, type JsonObject, type JsonValue } from "../../core/json.js";
-import { refusalReason, Status, type TransitionRule } from "../../core/status.js";
+import type { JsonObject, JsonValue } from "../../core/json.js";
+import { composeRunInput } from "../../core/run-input.js";
+import { CANCEL_ON_DISPATCH, isDispatchable, newRunState, refusalReason, RUN_STEPS, RUNNABLE, START_SKIP_REASONS, type Status, type TransitionRule } from "../../core/status.js";
 import { decodeRecord, DispatchState, F, newFlatRecord, type FlatRecord } from "../record.js";
 import type * as S from "../store.js";
 import { CreationIndex } from "./creation-index.js";
@@ -146,19 +147,19 @@ export class MemoryStore implements S.Store {
 
   async run(c: S.RunCommand): Promise<S.RunResult> {
     const h = this.guarded(c.key, c.guard);
-    const status = num(h, F.status);
+    const status: Status = num(h, F.status);
     if (num(h, F.attempt) > 0) {
       if (c.requestId && c.requestId === h[F.runRequestId]) return this.unchanged(h);
       throw refusals.alreadyDispatched(c.key, h[F.runId] ?? "");
     }
-    if (status !== Status.PENDING && status !== Status.SUSPENDED) throw refusals.status("INVALID_TRANSITION", "run", status);
+    if (!RUNNABLE.includes(status)) throw refusals.status("INVALID_TRANSITION", "run", status);
     if (!c.input && h[F.inputSchema]) return { ...this.unchanged(h), validate: true };
-    const input = c.input ?? deepMerge(c.message ?? {}, JSON.parse(h[F.kwargs] || "{}") as JsonObject);
+    const input = c.input ?? composeRunInput(c.message ?? {}, JSON.parse(h[F.kwargs] || "{}") as JsonObject);
     const tx = this.tx();
     h[F.lastInput] = str(input);
     h[F.runRequestId] = c.requestId;
     h[F.runMetadata] = str(c.metadata);
-    tx.newRun(h, 1, status === Status.SUSPENDED ? DispatchState.PARKED : DispatchState.QUEUED);
+    tx.newRun(h, 1, newRunState(status));
     tx.commit();
     return this.changed(h);
   }
@@ -197,24 +198,24 @@ export class MemoryStore implements S.Store {
     if (num(h, F.attempt) === 0) return skip("STALE_RUN");
     const adopt = !h[F.runId] && num(h, F.dispatchState) === DispatchState.QUEUED;
     if (!adopt && h[F.runId] !== runId) return skip("STALE_RUN");
-    const status = num(h, F.status);
-    const skipReason = START_SKIP[status as Status];
+    const status: Status = num(h, F.status);
+    const skipReason = START_SKIP_REASONS[status];
     if (skipReason) return skip(skipReason);
-    if (status === Status.ACTIVE) return { run: true, record: decodeRecord(h, this.opts.now()) };
+    if (status === RUN_STEPS.start.to) return { run: true, record: decodeRecord(h, this.opts.now()) };
     const tx = this.tx();
     h[F.runId] = runId;
     h[F.dispatchState] = String(DispatchState.TRIGGERED);
-    tx.setStatus(h, Status.ACTIVE);
+    tx.setStatus(h, RUN_STEPS.start.to);
     tx.commit();
     return { run: true, record: decodeRecord(h, this.opts.now()) };
   }
 
   async completeTask(key: string, runId: string, result: JsonValue, guard: S.Guard): Promise<S.CompleteResult> {
-    const h = this.reportable(key, runId, guard, Status.DONE);
-    if (num(h, F.status) === Status.DONE) return this.outcome(h);
+    const h = this.reportable(key, runId, guard, RUN_STEPS.complete);
+    if (num(h, F.status) === RUN_STEPS.complete.to) return this.outcome(h);
     const tx = this.tx();
     h[F.result] = str(result);
-    tx.setStatus(h, Status.DONE);
+    tx.setStatus(h, RUN_STEPS.complete.to);
     const dispatched = tx.dispatchCallbacks(json(h[F.successCallbacks]), (cb) => ({ [cb[F.returnFieldName]]: result }));
     h[F.dispatchedCallbacks] = str(dispatched);
     tx.retire(json(h[F.errorCallbacks]), true, true, new Set([key]));
@@ -223,8 +224,8 @@ export class MemoryStore implements S.Store {
   }
 
   async failTask(key: string, runId: string, error: S.TaskErrorInput, final: boolean, guard: S.Guard) {
-    const h = this.reportable(key, runId, guard, Status.FAILED);
-    if (num(h, F.status) === Status.FAILED) return this.outcome(h);
+    const h = this.reportable(key, runId, guard, RUN_STEPS.fail);
+    if (num(h, F.status) === RUN_STEPS.fail.to) return this.outcome(h);
     const tx = this.tx();
     h[F.error] = str(error);
     if (!final) {
@@ -250,8 +251,7 @@ export class MemoryStore implements S.Store {
     h[F.runId] = runId;
     if (input) h[F.lastInput] = str(input);
     if (num(h, F.dispatchState) === DispatchState.QUEUED) h[F.dispatchState] = String(DispatchState.TRIGGERED);
-    const status = num(h, F.status);
-    if (h[F.removed] === "1" || status === Status.INTERRUPTED || status === Status.CANCELED) tx.enqueueCancel(key, runId);
+    if (h[F.removed] === "1" || CANCEL_ON_DISPATCH.includes(num(h, F.status))) tx.enqueueCancel(key, runId);
     tx.touch(h, EventType.DISPATCHED);
     tx.commit();
     return this.changed(h);
@@ -260,7 +260,7 @@ export class MemoryStore implements S.Store {
   async failDispatch(key: string, attempt: number, error: S.TaskErrorInput, outboxId?: string) {
     this.outbox.retire(outboxId);
     const h = this.find(key);
-    if (!h || num(h, F.attempt) !== attempt || num(h, F.status) !== Status.PENDING || h[F.removed] === "1") {
+    if (!h || num(h, F.attempt) !== attempt || !isDispatchable(num(h, F.status), h[F.removed] === "1")) {
       return undefined;
     }
     const tx = this.tx();
@@ -327,17 +327,17 @@ export class MemoryStore implements S.Store {
     if (h[F.lockId] && num(h, F.lockExpire) > this.opts.now() && h[F.lockId] !== lockId) throw refusals.locked(h[F.key], num(h, F.lockExpire), h[F.lockOwner] ?? "");
   }
 
-  /** Worker-report preconditions: lease, run fence, removed, then ACTIVE (or the report's own final status). */
-  private reportable(key: string, runId: string, guard: S.Guard, finalStatus: Status) {
+  /** Worker-report preconditions: lease, run fence, removed, then the status `step` needs (or the one it leads to). */
+  private reportable(key: string, runId: string, guard: S.Guard, step: { from: Status; to: Status }) {
     const h = this.existing(key);
     this.checkLock(h, guard.lockId);
     if (!h[F.runId] || h[F.runId] !== runId) {
       throw refusals.staleRun(key, runId, h[F.runId] ?? "");
     }
     const status = num(h, F.status);
-    if (status === finalStatus) return h;
+    if (status === step.to) return h;
     if (h[F.removed] === "1") throw refusals.removed(key);
-    if (status !== Status.ACTIVE) throw refusals.status("TASK_NOT_ACTIVE", "report", status);
+    if (status !== step.from) throw refusals.status("TASK_NOT_ACTIVE", "report", status);
     return h;
   }
 
@@ -367,11 +367,3 @@ export class MemoryStore implements S.Store {
     for (const [id, r] of this.requests) if (r.expireAt <= now) this.requests.delete(id);
   }
 }
-
-const START_SKIP: Partial<Record<Status, string>> = {
-  [Status.SUSPENDED]: "SIGNATURE_SUSPENDED",
-  [Status.INTERRUPTED]: "SIGNATURE_INTERRUPTED",
-  [Status.CANCELED]: "SIGNATURE_CANCELED",
-  [Status.DONE]: "RUN_FINISHED",
-  [Status.FAILED]: "RUN_FINISHED",
-};

@@ -1,6 +1,6 @@
 import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
 import type { JsonObject } from "../../core/json.js";
-import { isTerminal, Status } from "../../core/status.js";
+import { IN_FLIGHT, isDispatchable, isTerminal, newRunState, PARKING, RUN_STEPS, RUNNABLE, type Status } from "../../core/status.js";
 import { decodeRecord, DispatchState, F, type FlatRecord } from "../record.js";
 import type * as S from "../store.js";
 import type { MemoryOutbox } from "./memory-outbox.js";
@@ -60,13 +60,12 @@ export class Tx {
   }
 
   cancelRun(h: FlatRecord, from: Status) {
-    const inFlight = from === Status.PENDING || from === Status.ACTIVE || from === Status.SUSPENDED;
-    if (inFlight && h[F.runId]) this.enqueueCancel(h[F.key], h[F.runId]);
+    if (IN_FLIGHT.includes(from) && h[F.runId]) this.enqueueCancel(h[F.key], h[F.runId]);
   }
 
-  /** FAILED with error callbacks dispatched and the success tree retired. */
+  /** FAILED (RUN_STEPS.fail.to) with error callbacks dispatched and the success tree retired. */
   fail(h: FlatRecord, error: S.TaskErrorInput) {
-    this.setStatus(h, Status.FAILED);
+    this.setStatus(h, RUN_STEPS.fail.to);
     const input = h[F.lastInput] ? (JSON.parse(h[F.lastInput]) as JsonObject) : {};
     const dispatched = this.dispatchCallbacks(json(h[F.errorCallbacks]), () => ({ ...input, mageflow_error: { ...error } }));
     h[F.dispatchedCallbacks] = str(dispatched);
@@ -79,9 +78,9 @@ export class Tx {
       const cb = this.store.find(k);
       if (!cb || cb[F.removed] === "1" || num(cb, F.attempt) > 0) continue;
       const status = num(cb, F.status);
-      if (status !== Status.PENDING && status !== Status.SUSPENDED) continue;
+      if (!RUNNABLE.includes(status)) continue;
       cb[F.base] = str(base(cb));
-      this.newRun(cb, 1, status === Status.SUSPENDED ? DispatchState.PARKED : DispatchState.QUEUED);
+      this.newRun(cb, 1, newRunState(status));
       out.push(k);
     }
     return out;
@@ -111,16 +110,16 @@ export class Tx {
   }
 
   /**
-   * A QUEUED run (no engine run yet) of a signature that is no longer PENDING, or is removed or `gone`, is
-   * withdrawn: its outbox entry is retired, so the engine never sees it; a suspended one is PARKED.
+   * A QUEUED run (no engine run yet) of a signature that is no longer dispatchable, or is `gone`, is
+   * withdrawn: its outbox entry is retired, so the engine never sees it; in a PARKING status it is PARKED.
    */
   withdrawQueuedRun(h: FlatRecord, gone: boolean) {
     if (num(h, F.dispatchState) !== DispatchState.QUEUED || h[F.runId]) return;
-    const status = num(h, F.status);
-    if (status === Status.PENDING && h[F.removed] !== "1" && !gone) return;
+    const status: Status = num(h, F.status);
+    if (isDispatchable(status, h[F.removed] === "1") && !gone) return;
     this.store.outbox.retire(h[F.outboxEntry]);
     h[F.outboxEntry] = "";
-    if (status === Status.SUSPENDED) h[F.dispatchState] = String(DispatchState.PARKED);
+    if (PARKING.includes(status)) h[F.dispatchState] = String(DispatchState.PARKED);
   }
 
   commit(): number {

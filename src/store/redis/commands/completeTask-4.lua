@@ -19,11 +19,11 @@
 --- @include "mutation"
 
 return run_step(function()
-  local h, repeated = reportable(KEY, ARGV[7], ARGV[8], ST.DONE)
+  local h, repeated = reportable(KEY, ARGV[7], ARGV[8], RUN_STEPS.complete)
   if repeated then return { 'OK', flat(h) } end
   local result = ARGV[9]
   put(h, F.result, result)
-  set_status(h, ST.DONE)
+  set_status(h, RUN_STEPS.complete.to)
   local dispatched = dispatch_callbacks(key_list(h, F.successCallbacks), function(cb)
     return json_member_object(text(cb, F.returnFieldName), result)
   end)

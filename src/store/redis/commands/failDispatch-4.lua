@@ -1,5 +1,5 @@
 --[[
-  The run of `attempt` can never be triggered: a PENDING, not removed signature ends as by a final FailTask.
+  The run of `attempt` can never be triggered: a dispatchable signature ends as by a final FailTask.
   KEYS[1]  {p}:sig:<key>  the signature hash
   KEYS[2]  {p}:rev        the store revision
   KEYS[3]  {p}:events     the event stream
@@ -19,7 +19,7 @@
 
 local reply = run_step(function()
   local h = load(KEY)
-  if not h or num(h, F.attempt) ~= tonumber(ARGV[7]) or num(h, F.status) ~= ST.PENDING or is_removed(h) then
+  if not h or num(h, F.attempt) ~= tonumber(ARGV[7]) or not dispatchable(h) then
     return { 'NONE' }
   end
   fail_run(h, ARGV[8])

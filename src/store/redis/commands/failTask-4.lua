@@ -21,7 +21,7 @@
 --- @include "mutation"
 
 return run_step(function()
-  local h, repeated = reportable(KEY, ARGV[7], ARGV[8], ST.FAILED)
+  local h, repeated = reportable(KEY, ARGV[7], ARGV[8], RUN_STEPS.fail)
   if repeated then return { 'OK', flat(h) } end
   if ARGV[10] == '1' then
     fail_run(h, ARGV[9])

@@ -2,7 +2,7 @@
   The dispatcher recorded the engine's run id for the run of `attempt` (QUEUED -> TRIGGERED). An engine
   run the signature does not take is cancelled at the engine (outbox `cancel`): the signature is gone, the
   attempt is not its current one, the run was parked meanwhile or has another engine run already. So is
-  the run of an INTERRUPTED, CANCELED or removed signature, which is recorded.
+  the run of a removed signature or one in a CANCEL_ON_DISPATCH status, which is recorded.
   KEYS[1]  {p}:sig:<key>  the signature hash
   KEYS[2]  {p}:rev        the store revision
   KEYS[3]  {p}:events     the event stream
@@ -33,8 +33,7 @@ local reply = run_step(function()
   put(h, F.runId, run_id)
   if ARGV[9] ~= '' then put(h, F.lastInput, ARGV[9]) end
   if num(h, F.dispatchState) == DS.QUEUED then put(h, F.dispatchState, DS.TRIGGERED) end
-  local st = num(h, F.status)
-  if is_removed(h) or st == ST.INTERRUPTED or st == ST.CANCELED then enqueue_cancel(KEY, run_id) end
+  if is_removed(h) or CANCEL_ON_DISPATCH[num(h, F.status)] then enqueue_cancel(KEY, run_id) end
   touch(h, EV.DISPATCHED)
   commit()
   return { 'OK', 1, flat(h) }

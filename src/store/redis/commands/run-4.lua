@@ -1,5 +1,5 @@
 --[[
-  RunSignature: commits the first run. PENDING: QUEUED + outbox `trigger`; SUSPENDED: PARKED.
+  RunSignature: commits the first run of a RUNNABLE signature: QUEUED + outbox `trigger`, or PARKED.
   KEYS[1]  {p}:sig:<key>  the signature hash
   KEYS[2]  {p}:rev        the store revision
   KEYS[3]  {p}:events     the event stream
@@ -32,18 +32,18 @@ return run_step(function()
     refuse('ALREADY_DISPATCHED', 'run_id', text(h, F.runId))
   end
   local st = num(h, F.status)
-  if st ~= ST.PENDING and st ~= ST.SUSPENDED then refuse_status('INVALID_TRANSITION', st) end
+  if not RUNNABLE[st] then refuse_status('INVALID_TRANSITION', st) end
 
   local input = ARGV[11]
   if ARGV[10] == 'message' then
     if text(h, F.inputSchema) ~= '' then return { 'VALIDATE', flat(h) } end
     local kwargs = text(h, F.kwargs)
-    input = json_merge(input, kwargs == '' and '{}' or kwargs, true)
+    input = compose_run_input(input, kwargs == '' and '{}' or kwargs)
   end
   put(h, F.lastInput, input)
   put(h, F.runRequestId, request_id)
   put(h, F.runMetadata, ARGV[12])
-  new_run(h, 1, st == ST.SUSPENDED and DS.PARKED or DS.QUEUED)
+  new_run(h, 1, new_run_state(st))
   commit()
   return { 'OK', 1, flat(h) }
 end)

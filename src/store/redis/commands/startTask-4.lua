@@ -16,14 +16,6 @@
 ]]
 --- @include "mutation"
 
-local SKIP_REASONS = {
-  [ST.SUSPENDED] = 'SIGNATURE_SUSPENDED',
-  [ST.INTERRUPTED] = 'SIGNATURE_INTERRUPTED',
-  [ST.CANCELED] = 'SIGNATURE_CANCELED',
-  [ST.DONE] = 'RUN_FINISHED',
-  [ST.FAILED] = 'RUN_FINISHED',
-}
-
 return run_step(function()
   local h = must_exist(KEY)
   check_lock(h, ARGV[7])
@@ -35,12 +27,12 @@ return run_step(function()
   local adopt = text(h, F.runId) == '' and num(h, F.dispatchState) == DS.QUEUED
   if not adopt and h[F.runId] ~= run_id then return skip('STALE_RUN') end
   local st = num(h, F.status)
-  if SKIP_REASONS[st] then return skip(SKIP_REASONS[st]) end
-  if st == ST.ACTIVE then return { 'OK', 1, '', flat(h) } end
+  if START_SKIP_REASONS[st] then return skip(START_SKIP_REASONS[st]) end
+  if st == RUN_STEPS.start.to then return { 'OK', 1, '', flat(h) } end
 
   put(h, F.runId, run_id)
   put(h, F.dispatchState, DS.TRIGGERED)
-  set_status(h, ST.ACTIVE)
+  set_status(h, RUN_STEPS.start.to)
   commit()
   return { 'OK', 1, '', flat(h) }
 end)

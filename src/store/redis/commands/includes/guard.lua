@@ -35,17 +35,18 @@ local function refuse_status(reason, st)
   refuse(reason, 'current_status', int(st))
 end
 
--- CompleteTask/FailTask: lease, run fence, then ACTIVE. Returns h and whether the signature already
--- holds this report's final status (a repeated report, answered with the first outcome).
-local function reportable(k, lock_id, run_id, final_status)
+-- CompleteTask/FailTask: lease, run fence, then the status `step` (of RUN_STEPS) needs. Returns h and
+-- whether the signature already holds the status the step leads to (a repeated report, answered with the
+-- first outcome).
+local function reportable(k, lock_id, run_id, step)
   local h = must_exist(k)
   check_lock(h, lock_id)
   if text(h, F.runId) == '' or h[F.runId] ~= run_id then
     refuse('STALE_RUN', 'current_run_id', text(h, F.runId))
   end
   local st = num(h, F.status)
-  if st == final_status then return h, true end
+  if st == step.to then return h, true end
   check_not_removed(h)
-  if st ~= ST.ACTIVE then refuse_status('TASK_NOT_ACTIVE', st) end
+  if st ~= step.from then refuse_status('TASK_NOT_ACTIVE', st) end
   return h, false
 end

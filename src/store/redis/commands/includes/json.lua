@@ -101,3 +101,6 @@ local function json_merge(a, b, deep)
   end
   return json_object(members)
 end
+
+-- A run's input: kwargs merged deep over the message (composeRunInput, src/core/run-input.ts).
+local function compose_run_input(message, kwargs) return json_merge(message, kwargs, true) end

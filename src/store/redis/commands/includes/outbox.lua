@@ -33,14 +33,13 @@ local function retire_outbox_entry(id)
   redis.call('XDEL', OUTBOX_KEY, id)
 end
 
--- A QUEUED run (no engine run yet) of a signature that is no longer PENDING, or is removed or `gone`,
--- is withdrawn: its outbox entry is retired, so the engine never sees it; a suspended one is PARKED
+-- A QUEUED run (no engine run yet) of a signature that is no longer dispatchable, or is `gone`, is
+-- withdrawn: its outbox entry is retired, so the engine never sees it; in a PARKING status it is PARKED
 -- (Resume dispatches it). A dispatcher that had already taken the entry is answered by markDispatched.
 local function withdraw_queued_run(h, gone)
   if num(h, F.dispatchState) ~= DS.QUEUED or text(h, F.runId) ~= '' then return end
-  local st = num(h, F.status)
-  if st == ST.PENDING and not is_removed(h) and not gone then return end
+  if dispatchable(h) and not gone then return end
   retire_outbox_entry(text(h, F.outboxEntry))
   put(h, F.outboxEntry, '')
-  if st == ST.SUSPENDED then put(h, F.dispatchState, DS.PARKED) end
+  if PARKING[num(h, F.status)] then put(h, F.dispatchState, DS.PARKED) end
 end

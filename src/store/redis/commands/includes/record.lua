@@ -20,6 +20,8 @@ end
 local function num(h, f) return tonumber(h[f]) or 0 end
 local function text(h, f) return h[f] or '' end
 local function is_removed(h) return h[F.removed] == '1' end
+-- Twin of isDispatchable (src/core/status.ts): a queued run of h may (still) be sent to the engine.
+local function dispatchable(h) return not is_removed(h) and DISPATCHABLE[num(h, F.status)] == true end
 local function has_live_lock(h) return text(h, F.lockId) ~= '' and num(h, F.lockExpire) > NOW end
 
 local function put(h, f, v)

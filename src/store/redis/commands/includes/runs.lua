@@ -9,23 +9,25 @@ local function new_run(h, attempt, state)
   if state == DS.QUEUED then enqueue_trigger(h, attempt) end
 end
 
--- A run of a signature that was pending, active or suspended is cancelled at the engine.
+-- The dispatch state a new run starts in (newRunState of src/core/status.ts).
+local function new_run_state(st) return PARKING[st] and DS.PARKED or DS.QUEUED end
+
+-- The engine run of a signature that was IN_FLIGHT is cancelled at the engine.
 local function cancel_in_flight(h, from)
-  local in_flight = from == ST.PENDING or from == ST.ACTIVE or from == ST.SUSPENDED
-  if in_flight and text(h, F.runId) ~= '' then enqueue_cancel(h[F.key], h[F.runId]) end
+  if IN_FLIGHT[from] and text(h, F.runId) ~= '' then enqueue_cancel(h[F.key], h[F.runId]) end
 end
 
--- Each callback that exists, is not removed, was never dispatched and is PENDING (or SUSPENDED) gets its
--- first run, QUEUED (or PARKED), with `base = base_of(callback)`. Returns the dispatched keys.
+-- Each callback that exists, is not removed, was never dispatched and is RUNNABLE gets its first run
+-- (QUEUED, or PARKED), with `base = base_of(callback)`. Returns the dispatched keys.
 local function dispatch_callbacks(keys, base_of)
   local out = {}
   for _, k in ipairs(keys) do
     local cb = load(k)
     if cb and not is_removed(cb) and num(cb, F.attempt) == 0 then
       local st = num(cb, F.status)
-      if st == ST.PENDING or st == ST.SUSPENDED then
+      if RUNNABLE[st] then
         put(cb, F.base, base_of(cb))
-        new_run(cb, 1, st == ST.SUSPENDED and DS.PARKED or DS.QUEUED)
+        new_run(cb, 1, new_run_state(st))
         out[#out + 1] = k
       end
     end
@@ -47,11 +49,11 @@ local function json_append_member(object, name, value)
   return json_member_object(name, value)
 end
 
--- A final failure: FAILED with `err` (JSON {message, type, attempt}); the error callbacks get
+-- A final failure (RUN_STEPS.fail.to, FAILED) with `err` (JSON {message, type, attempt}); the error callbacks get
 -- `base = last_input + {mageflow_error: err}`; the success tree is retired.
 local function fail_run(h, err)
   put(h, F.error, err)
-  set_status(h, ST.FAILED)
+  set_status(h, RUN_STEPS.fail.to)
   local input = text(h, F.lastInput)
   if input == '' then input = '{}' end
   local base = json_append_member(input, 'mageflow_error', err)
