@@ -1,6 +1,6 @@
 import type { MageflowClient, Signature } from "../client/index.js";
 import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
-import { signatureJson } from "./tools.js";
+import { signatureJson } from "./signature-json.js";
 
 /**
  * The service lists signatures by status, task and time, not by container: a container's

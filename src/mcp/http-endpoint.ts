@@ -5,7 +5,7 @@ import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.
 import type { Authenticator } from "../auth/authenticator.js";
 import { allowed } from "../auth/roles.js";
 import { MageflowClient } from "../client/index.js";
-import type { ServiceError } from "../core/errors.js";
+import type { ServiceError } from "../core/service-error.js";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { mcpServer } from "./server.js";
 import type { MethodName } from "./tools.js";

@@ -3,10 +3,11 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { SignatureEventSchema } from "../../gen/ts/mageflow/v1/event_pb.js";
-import { SignatureSchema, Status, type Signature } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import { Status, type Signature } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { MageflowError, type MageflowClient } from "../client/index.js";
 import { containerPage, containerSummary, SCAN_MAX } from "./container-scan.js";
 import { signatureHistory, HISTORY_MAX } from "./history.js";
+import { signatureJson } from "./signature-json.js";
 
 /** Status names as tools take and give them: `pending`, `active`, ... */
 export const STATUS_NAMES = ["pending", "active", "done", "failed", "suspended", "interrupted", "canceled"] as const;
@@ -24,7 +25,7 @@ const key = z.string().min(1).max(256).describe("the signature's key, `TaskSigna
 const pageSize = z.number().int().min(1).max(200).optional().describe("signatures per page; default 20, at most 200");
 const pageToken = z.string().max(4096).optional().describe("`next_page_token` of the previous page (same other inputs)");
 
-export const signatureJson = (s: Signature) => toJson(SignatureSchema, s, { useProtoFieldName: true });
+export { signatureJson };
 
 function ok(value: unknown): CallToolResult {
   return { content: [{ type: "text", text: JSON.stringify(value, null, 2) }], structuredContent: value as Record<string, unknown> };

@@ -3,7 +3,7 @@ import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.
 import type { Authenticator } from "../auth/authenticator.js";
 import { allowed } from "../auth/roles.js";
 import type { WatchLimits } from "../auth/watch-limits.js";
-import type { ServiceError } from "../core/errors.js";
+import type { ServiceError } from "../core/service-error.js";
 
 export const SESSION_PATH = "/console/api/session";
 

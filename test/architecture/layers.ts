@@ -14,10 +14,12 @@ export const ALLOWED: Record<string, readonly string[]> = {
   auth: ["core"],
   api: ["watch", "store", "core"],
   config: ["auth", "core"],
-  server: ["api", "auth", "watch", "dispatch", "store", "core", "config"],
+  mcp: ["client", "auth", "core"],
+  web: ["mcp", "auth", "config", "core"],
+  server: ["web", "api", "auth", "watch", "dispatch", "store", "core", "config"],
   client: [],
   worker: [],
-  cli: ["client", "server", "config", "auth"],
+  cli: ["client", "mcp", "server", "config", "auth"],
   main: ["cli"],
 };
 
