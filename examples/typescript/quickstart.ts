@@ -1,6 +1,6 @@
 // The TypeScript client in one file. Start a server (`npx mageflow serve`), then:
 //   MAGEFLOW_SERVER=http://127.0.0.1:8080 npx tsx examples/typescript/quickstart.ts
-import { createMageflowClient, EventType, eventTypeName, MageflowError, statusName } from "../../src/client/index.js";
+import { createMageflowClient, EventType, eventTypeName, MageflowError, statusName } from "@mageflow/signatures-client";
 
 const client = createMageflowClient({
   baseUrl: process.env.MAGEFLOW_SERVER ?? "http://127.0.0.1:8080",

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { MageflowError, type MageflowClient } from "../client/index.js";
+import { MageflowError, type MageflowClient } from "../../clients/typescript/src/index.js";
 import { clientFor, globals, type GlobalOptions } from "./connection.js";
 import { EXIT, exitCodeOf, UsageError } from "./exit-codes.js";
 import { paint } from "./format.js";

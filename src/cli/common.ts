@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { MutationOptions, Signature } from "../client/index.js";
+import type { MutationOptions, Signature } from "../../clients/typescript/src/index.js";
 import type { Ctx } from "./action.js";
 import { signatureJson, signatureLine, stdoutColor } from "./format.js";
 import { UsageError } from "./exit-codes.js";

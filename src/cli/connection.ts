@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Option, type Command } from "commander";
-import { createMageflowClient, type MageflowClient } from "../client/index.js";
+import { createMageflowClient, DEFAULT_SERVER, type MageflowClient } from "../../clients/typescript/src/index.js";
 
 export interface GlobalOptions {
   server: string;
@@ -11,7 +11,7 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-export const DEFAULT_SERVER = "http://127.0.0.1:8080";
+export { DEFAULT_SERVER };
 
 /** The options every client command shares, set on the root program. */
 export function addGlobalOptions(program: Command) {

@@ -1,4 +1,4 @@
-import { Code, MageflowError } from "../client/index.js";
+import { Code, MageflowError } from "../../clients/typescript/src/index.js";
 
 /** The CLI's exit codes; docs/cli.md lists them. */
 export const EXIT = {

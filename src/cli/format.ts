@@ -2,7 +2,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { timestampDate, ValueSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { SignatureEventSchema } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { SignatureSchema } from "../../gen/ts/mageflow/v1/signature_pb.js";
-import { dispatchStateName, EventType, eventTypeName, Status, statusName, type Signature, type SignatureEvent } from "../client/index.js";
+import { dispatchStateName, EventType, eventTypeName, Status, statusName, type Signature, type SignatureEvent } from "../../clients/typescript/src/index.js";
 
 const ANSI = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, gray: 90, bold: 1 } as const;
 export type Color = keyof typeof ANSI;

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { dispatchStateName, type MageflowClient, type MutationOptions, type Signature } from "../client/index.js";
+import { dispatchStateName, type MageflowClient, type MutationOptions, type Signature } from "../../clients/typescript/src/index.js";
 import { action } from "./action.js";
 import { conditions, example, printSignature, withConditions } from "./common.js";
 import { UsageError } from "./exit-codes.js";

@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { parseStatus, statusNames, type StatusLike } from "../client/index.js";
+import { parseStatus, statusNames, type StatusLike } from "../../clients/typescript/src/index.js";
 import { UsageError } from "./exit-codes.js";
 
 export function jsonValue(text: string, flag: string): JsonValue {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { Code, MageflowError, StartDecision, type MageflowClient } from "../client/index.js";
+import { Code, MageflowError, StartDecision, type MageflowClient } from "../../clients/typescript/src/index.js";
 import { action } from "./action.js";
 import { example } from "./common.js";
 import { EXIT } from "./exit-codes.js";

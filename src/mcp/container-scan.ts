@@ -1,4 +1,4 @@
-import type { MageflowClient, Signature } from "../client/index.js";
+import type { MageflowClient, Signature } from "../../clients/typescript/src/index.js";
 import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { signatureJson } from "./signature-json.js";
 

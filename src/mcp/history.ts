@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import type { SignatureEvent } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { MageflowError, type MageflowClient } from "../client/index.js";
+import { MageflowError, type MageflowClient } from "../../clients/typescript/src/index.js";
 
 /** Most events one history read returns. */
 export const HISTORY_MAX = 1000;

@@ -4,7 +4,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import { allowed } from "../auth/roles.js";
-import { MageflowClient } from "../client/index.js";
+import { MageflowClient } from "../../clients/typescript/src/index.js";
 import type { ServiceError } from "../core/service-error.js";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { mcpServer } from "./server.js";

@@ -1,5 +1,5 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { MageflowClient } from "../client/index.js";
+import type { MageflowClient } from "../../clients/typescript/src/index.js";
 import { registerTools, type ToolOptions } from "./tools.js";
 
 export const MCP_SERVER_NAME = "mageflow-signatures";

@@ -4,7 +4,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { SignatureEventSchema } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { Status, type Signature } from "../../gen/ts/mageflow/v1/signature_pb.js";
-import { MageflowError, type MageflowClient } from "../client/index.js";
+import { MageflowError, type MageflowClient } from "../../clients/typescript/src/index.js";
 import { containerPage, containerSummary, SCAN_MAX } from "./container-scan.js";
 import { signatureHistory, HISTORY_MAX } from "./history.js";
 import { signatureJson } from "./signature-json.js";

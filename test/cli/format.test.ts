@@ -7,7 +7,7 @@ import { BadRequestSchema, ErrorInfoSchema } from "../../gen/ts/google/rpc/error
 import { EXIT, exitCodeOf } from "../../src/cli/exit-codes.js";
 import { relTime, table } from "../../src/cli/format.js";
 import { durationMs, jsonObject, keyValues, statuses } from "../../src/cli/parse.js";
-import { MageflowError, parseStatus, Status } from "../../src/client/index.js";
+import { MageflowError, parseStatus, Status } from "../../clients/typescript/src/index.js";
 
 it("relTime reads like a person would say it", () => {
   const now = Date.parse("2026-01-01T12:00:00Z");

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
-import { Code, createMageflowClient } from "../../src/client/index.js";
+import { Code, createMageflowClient } from "../../clients/typescript/src/index.js";
 import { startLiveServer, type LiveServer } from "../client/live-server.js";
 import { mageflow } from "./run-cli.js";
 

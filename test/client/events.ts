@@ -1,4 +1,4 @@
-import type { SignatureEvent } from "../../src/client/index.js";
+import type { SignatureEvent } from "../../clients/typescript/src/index.js";
 
 /** Pulls events from a watch iterator into `seen` until `done(seen)` holds; fails after `timeoutMs`. */
 export async function readUntil(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Code, createMageflowClient, EventType, MageflowError, Status, type MageflowClient, type SignatureEvent } from "../../src/client/index.js";
+import { Code, createMageflowClient, EventType, MageflowError, Status, type MageflowClient, type SignatureEvent } from "../../clients/typescript/src/index.js";
 import { readUntil } from "./events.js";
 import { startLiveServer, type LiveServer } from "./live-server.js";
 

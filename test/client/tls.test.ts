@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
-import { createMageflowClient } from "../../src/client/index.js";
+import { createMageflowClient } from "../../clients/typescript/src/index.js";
 import { mageflow } from "../cli/run-cli.js";
 import { startLiveServer, type LiveServer } from "./live-server.js";
 

@@ -5,7 +5,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { createMageflowClient, type MageflowClient } from "../../src/client/index.js";
+import { createMageflowClient, type MageflowClient } from "../../clients/typescript/src/index.js";
 import type { RunningServer } from "../../src/server/server.js";
 import { REPO_ROOT } from "../client/live-server.js";
 import { makeTokens, type Tokens } from "../security/harness.js";

@@ -1,9 +1,9 @@
 import { fromJson, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
 import { timestampFromDate, ValueSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { createClient, type Client } from "@connectrpc/connect";
-import type { DispatchState, Signature } from "../../gen/ts/mageflow/v1/signature_pb.js";
-import { PauseType, SignatureService, type LockSignatureResponse } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
-import { StartDecision, WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
+import type { DispatchState, Signature } from "../../../gen/ts/mageflow/v1/signature_pb.js";
+import { PauseType, SignatureService, type LockSignatureResponse } from "../../../gen/ts/mageflow/v1/signature_service_pb.js";
+import { StartDecision, WorkerService } from "../../../gen/ts/mageflow/v1/worker_service_pb.js";
 import { mapped } from "./mageflow-error.js";
 import { Lease } from "./lease.js";
 import { parseStatus, type StatusLike } from "./names.js";
@@ -15,61 +15,61 @@ export type MageflowClientOptions = TransportOptions;
 /** Conditions every mutation accepts. */
 export interface MutationOptions {
   /** Apply only if the signature's revision is still this one (an etag); else ABORTED `REVISION_MISMATCH`. */
-  expectedRevision?: number | bigint;
+  expectedRevision?: number | bigint | undefined;
   /** The lease id, required while the signature is locked. */
-  lockId?: string;
+  lockId?: string | undefined;
 }
 
 type KeyLike = string | { key: string };
 
 export interface SignOptions {
-  kwargs?: JsonObject;
-  successCallbacks?: KeyLike[];
-  errorCallbacks?: KeyLike[];
+  kwargs?: JsonObject | undefined;
+  successCallbacks?: KeyLike[] | undefined;
+  errorCallbacks?: KeyLike[] | undefined;
   /** PENDING (default) or SUSPENDED. */
-  status?: StatusLike;
-  returnFieldName?: string;
-  inputSchema?: JsonObject;
-  metadata?: Record<string, string>;
+  status?: StatusLike | undefined;
+  returnFieldName?: string | undefined;
+  inputSchema?: JsonObject | undefined;
+  metadata?: Record<string, string> | undefined;
   /** Idempotency key: a retry with the same id returns the first signature. */
-  requestId?: string;
-  creationTime?: Date;
+  requestId?: string | undefined;
+  creationTime?: Date | undefined;
 }
 
 export interface ListOptions {
-  statuses?: StatusLike[];
-  taskName?: string;
-  createdAfter?: Date;
-  createdBefore?: Date;
-  pageSize?: number;
-  pageToken?: string;
+  statuses?: StatusLike[] | undefined;
+  taskName?: string | undefined;
+  createdAfter?: Date | undefined;
+  createdBefore?: Date | undefined;
+  pageSize?: number | undefined;
+  pageToken?: string | undefined;
 }
 
 export interface UpdateOptions extends MutationOptions {
-  kwargs?: JsonObject;
-  metadata?: Record<string, string>;
+  kwargs?: JsonObject | undefined;
+  metadata?: Record<string, string> | undefined;
   /** Fields to replace instead of merge: `kwargs`, `metadata` (schema and return field are always replaced). */
-  replace?: ("kwargs" | "metadata")[];
-  inputSchema?: JsonObject;
-  returnFieldName?: string;
+  replace?: ("kwargs" | "metadata")[] | undefined;
+  inputSchema?: JsonObject | undefined;
+  returnFieldName?: string | undefined;
 }
 
 export interface RunOptions extends MutationOptions {
   /** Idempotency key: a retry with the same id returns the first run instead of ALREADY_DISPATCHED. */
-  requestId?: string;
+  requestId?: string | undefined;
 }
 
 export interface RemoveOptions extends MutationOptions {
   /** Also retire the error-callback tree (default true). */
-  withError?: boolean;
+  withError?: boolean | undefined;
   /** Also retire the success-callback tree (default true). */
-  withSuccess?: boolean;
+  withSuccess?: boolean | undefined;
 }
 
 export interface LockOptions {
   /** Lease length; the server's default (30 s) when omitted, capped by its maximum. */
-  ttlMs?: number;
-  owner?: string;
+  ttlMs?: number | undefined;
+  owner?: string | undefined;
 }
 
 export interface RunResult {
@@ -93,8 +93,8 @@ export interface TaskReport {
 
 export interface TaskErrorInput {
   message: string;
-  type?: string;
-  attempt?: number;
+  type?: string | undefined;
+  attempt?: number | undefined;
 }
 
 /** The MageFlow vocabulary over `mageflow.v1.SignatureService` and `WorkerService`. */
@@ -288,8 +288,11 @@ export class MageflowClient implements AsyncDisposable {
   }
 }
 
-/** Connects to the service: Connect on `baseUrl` by default, native gRPC with `transport: "grpc"` / `grpcAddress`. */
-export function createMageflowClient(options: MageflowClientOptions): MageflowClient {
+/**
+ * Connects to the service: Connect on `baseUrl` by default, native gRPC with `transport: "grpc"` / `grpcAddress`.
+ * Without an address it uses `MAGEFLOW_SERVER` (else `http://127.0.0.1:8080`), without a token `MAGEFLOW_TOKEN`.
+ */
+export function createMageflowClient(options: MageflowClientOptions = {}): MageflowClient {
   return new MageflowClient(openTransport(options));
 }
 

@@ -1,5 +1,5 @@
-import { EventType } from "../../gen/ts/mageflow/v1/event_pb.js";
-import { DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
+import { DispatchState, Status } from "../../../gen/ts/mageflow/v1/signature_pb.js";
 
 /** A status as the enum value, or its name in any case, with or without the `STATUS_` prefix. */
 export type StatusLike = Status | keyof typeof Status | Lowercase<keyof typeof Status> | `STATUS_${keyof typeof Status}`;

@@ -1,7 +1,7 @@
 /// <reference lib="esnext.disposable" />
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { LockSignatureResponse } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
-import type { Signature } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import type { LockSignatureResponse } from "../../../gen/ts/mageflow/v1/signature_service_pb.js";
+import type { Signature } from "../../../gen/ts/mageflow/v1/signature_pb.js";
 import { MageflowError } from "./mageflow-error.js";
 
 export interface LeaseCalls {

@@ -2,32 +2,34 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, type CallOptions } from "@connectrpc/connect";
-import { EventType, type SignatureEvent } from "../../gen/ts/mageflow/v1/event_pb.js";
-import { WatchSignaturesRequestSchema, type WatchSignaturesRequest, type WatchSignaturesResponse } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
+import { EventType, type SignatureEvent } from "../../../gen/ts/mageflow/v1/event_pb.js";
+import { WatchSignaturesRequestSchema, type WatchSignaturesRequest, type WatchSignaturesResponse } from "../../../gen/ts/mageflow/v1/signature_service_pb.js";
+import { backoffMs, sleep } from "./backoff.js";
 import { MageflowError } from "./mageflow-error.js";
 import { parseStatus, type StatusLike } from "./names.js";
 
 export interface WatchOptions {
-  keys?: string[];
-  taskNames?: string[];
+  keys?: string[] | undefined;
+  taskNames?: string[] | undefined;
   /** Only events whose resulting status is one of these. */
-  statuses?: StatusLike[];
+  statuses?: StatusLike[] | undefined;
   /** Replay from this revision (inclusive), then live; 0 (default) starts from now. */
-  startRevision?: number | bigint;
+  startRevision?: number | bigint | undefined;
   /** First yield the current state of every matching signature (EventType.INITIAL). */
-  sendInitial?: boolean;
+  sendInitial?: boolean | undefined;
   /** Server bookmark interval while idle. */
-  progressIntervalMs?: number;
-  signal?: AbortSignal;
+  progressIntervalMs?: number | undefined;
+  signal?: AbortSignal | undefined;
   /** Consecutive failed reconnects before the iteration throws; default unlimited. */
-  maxReconnects?: number;
-  /** First reconnect delay (doubling, with jitter); default 100 ms. */
-  reconnectDelayMs?: number;
-  maxReconnectDelayMs?: number;
+  maxReconnects?: number | undefined;
+  /** First reconnect delay (doubling, with jitter); default 100 ms; back to it once a message arrives. */
+  reconnectDelayMs?: number | undefined;
+  /** Cap of the reconnect delay; default 10 000 ms. */
+  maxReconnectDelayMs?: number | undefined;
   /** Called before each reconnect. */
-  onReconnect?: (info: ReconnectInfo) => void;
+  onReconnect?: ((info: ReconnectInfo) => void) | undefined;
   /** Called for every message (events or bookmark) with the revision seen so far. */
-  onProgress?: (revision: bigint) => void;
+  onProgress?: ((revision: bigint) => void) | undefined;
 }
 
 export interface ReconnectInfo {
@@ -36,7 +38,7 @@ export interface ReconnectInfo {
   attempt: number;
   delayMs: number;
   /** Why the stream ended; undefined when the server closed it cleanly (e.g. it shut down). */
-  error?: MageflowError;
+  error?: MageflowError | undefined;
 }
 
 export type WatchRpc = (req: WatchSignaturesRequest, options: CallOptions) => AsyncIterable<WatchSignaturesResponse>;
@@ -112,8 +114,7 @@ export class SignatureWatch implements AsyncIterable<SignatureEvent>, AsyncDispo
       if (failures > (this.options.maxReconnects ?? Infinity)) {
         throw error ?? new MageflowError("the watch stream ended", Code.Unavailable, "WATCH_ENDED");
       }
-      const base = this.options.reconnectDelayMs ?? 100;
-      const delayMs = Math.round(Math.min(this.options.maxReconnectDelayMs ?? 5000, base * 2 ** (failures - 1)) * (0.5 + Math.random() / 2));
+      const delayMs = backoffMs(failures, this.options.reconnectDelayMs ?? RECONNECT_DEFAULTS.initialDelayMs, this.options.maxReconnectDelayMs ?? RECONNECT_DEFAULTS.maxDelayMs);
       this.options.onReconnect?.({ revision: this.revision, attempt: failures, delayMs, error });
       await sleep(delayMs, this.controller.signal);
       this.reconnects++;
@@ -140,6 +141,8 @@ export class SignatureWatch implements AsyncIterable<SignatureEvent>, AsyncDispo
   }
 }
 
+export const RECONNECT_DEFAULTS = { initialDelayMs: 100, maxDelayMs: 10_000 } as const;
+
 const CONNECTION_LOST = new Set([Code.Aborted, Code.Canceled, Code.Internal, Code.Unknown]);
 
 function resumable(e: MageflowError): boolean {
@@ -147,16 +150,4 @@ function resumable(e: MageflowError): boolean {
   if (e.code === Code.ResourceExhausted && e.reason === "WATCH_TOO_SLOW") return true;
   // A connection cut mid-stream (socket reset, HTTP/2 stream cancelled) carries no ErrorInfo from the service.
   return e.domain === "" && CONNECTION_LOST.has(e.code);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-  });
 }

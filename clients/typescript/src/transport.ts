@@ -2,33 +2,36 @@ import http from "node:http";
 import https from "node:https";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { retryInterceptor, type RetryOptions } from "./retry.js";
 
-/** TLS settings; `true` trusts the system roots. PEM contents, not file names. */
+/** TLS settings; `true` trusts the system roots. PEM contents (a string or the bytes of a file), not file names. */
 export interface TlsOptions {
-  ca?: string | Buffer;
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  servername?: string;
-  rejectUnauthorized?: boolean;
+  ca?: string | Uint8Array | undefined;
+  cert?: string | Uint8Array | undefined;
+  key?: string | Uint8Array | undefined;
+  servername?: string | undefined;
+  rejectUnauthorized?: boolean | undefined;
 }
 
 export interface TransportOptions {
-  /** Connect/gRPC-Web/JSON port of the service, e.g. `http://127.0.0.1:8080`. */
-  baseUrl?: string;
+  /** Connect/gRPC-Web/JSON port of the service, e.g. `http://127.0.0.1:8080`. Without it and `grpcAddress`: `MAGEFLOW_SERVER`, else `http://127.0.0.1:8080`. */
+  baseUrl?: string | undefined;
   /** Native gRPC port of the service, e.g. `127.0.0.1:50051` (implies `transport: "grpc"`). */
-  grpcAddress?: string;
+  grpcAddress?: string | undefined;
   /** `connect` (default unless only `grpcAddress` is given) or `grpc` (HTTP/2). */
-  transport?: "connect" | "grpc";
+  transport?: "connect" | "grpc" | undefined;
   /** HTTP version of the Connect transport; gRPC always uses HTTP/2. Default `1.1`. */
-  httpVersion?: "1.1" | "2";
-  /** Sent as `authorization: Bearer <token>` on every call. */
-  token?: string;
+  httpVersion?: "1.1" | "2" | undefined;
+  /** Sent as `authorization: Bearer <token>` on every call. Default: `MAGEFLOW_TOKEN` when set. */
+  token?: string | undefined;
   /** TLS: `true` for the system roots, or explicit certificates. Turns `http://` into `https://`. */
-  tls?: boolean | TlsOptions;
+  tls?: boolean | TlsOptions | undefined;
   /** Deadline of each unary call in milliseconds (watches have none). Default 30 000. */
-  timeoutMs?: number;
-  /** Extra Connect interceptors, run after the token one. */
-  interceptors?: Interceptor[];
+  timeoutMs?: number | undefined;
+  /** Retries of idempotent unary calls: off by default; `true` for 4 attempts with backoff. */
+  retry?: boolean | RetryOptions | undefined;
+  /** Your Connect interceptors, run after the client's own (token, retries): they see every attempt. */
+  interceptors?: Interceptor[] | undefined;
 }
 
 export interface OpenTransport {
@@ -38,13 +41,17 @@ export interface OpenTransport {
   close(): void;
 }
 
+export const DEFAULT_SERVER = "http://127.0.0.1:8080";
+
 export function openTransport(opts: TransportOptions): OpenTransport {
   const kind = opts.transport ?? (opts.grpcAddress && !opts.baseUrl ? "grpc" : "connect");
-  const address = kind === "grpc" ? (opts.grpcAddress ?? opts.baseUrl) : (opts.baseUrl ?? opts.grpcAddress);
-  if (!address) throw new TypeError("createMageflowClient: give baseUrl (Connect) or grpcAddress (gRPC)");
+  const given = kind === "grpc" ? (opts.grpcAddress ?? opts.baseUrl) : (opts.baseUrl ?? opts.grpcAddress);
+  const address = given || process.env.MAGEFLOW_SERVER || DEFAULT_SERVER;
   const url = normalizeUrl(address, !!opts.tls);
   const tls = tlsNodeOptions(opts.tls);
-  const interceptors = [...(opts.token ? [bearer(opts.token)] : []), ...(opts.interceptors ?? [])];
+  const token = opts.token ?? (process.env.MAGEFLOW_TOKEN || undefined);
+  const retry = opts.retry === true ? {} : opts.retry || undefined;
+  const interceptors = [...(token ? [bearer(token)] : []), ...(retry ? [retryInterceptor(retry)] : []), ...(opts.interceptors ?? [])];
   const common = { baseUrl: url, interceptors, defaultTimeoutMs: opts.timeoutMs ?? 30_000 };
   const httpVersion = kind === "grpc" ? "2" : (opts.httpVersion ?? "1.1");
 
@@ -66,8 +73,12 @@ function normalizeUrl(address: string, tls: boolean): string {
   return url.toString().replace(/\/$/, "");
 }
 
-function tlsNodeOptions(tls: TransportOptions["tls"]): TlsOptions | undefined {
-  return typeof tls === "object" ? { ...tls } : undefined;
+type NodeTls = Omit<TlsOptions, "ca" | "cert" | "key"> & { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
+
+function tlsNodeOptions(tls: TransportOptions["tls"]): NodeTls | undefined {
+  if (typeof tls !== "object") return undefined;
+  const pem = (v: string | Uint8Array | undefined) => (v === undefined || typeof v === "string" ? v : Buffer.from(v));
+  return { ...tls, ca: pem(tls.ca), cert: pem(tls.cert), key: pem(tls.key) };
 }
 
 function bearer(token: string): Interceptor {
