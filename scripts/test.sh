@@ -5,8 +5,8 @@
 #   contract   scripts/check-contract.sh: buf lint/format/breaking, regeneration, gen/python + gen/go compile
 #   typecheck  tsc -p tsconfig.json (src, test, gen/ts, ...)
 #   node       node's test runner over every test/**/*.test.ts (through tsx)
-#   python     clients/python: pip install into .tools/venv, mypy --strict, then pytest
-#   go         clients/go: go vet, go test
+#   python     clients/python: pip install into .tools/venv, mypy --strict (also in .tools/hatchet with examples/python), then pytest
+#   go         clients/go and clients/go/hatchetworker: go vet, go test
 #
 # Usage: scripts/test.sh [stage...]   (default: all; e.g. `npm test -- node` or `npm test -- python go`)
 # Environment: TEST_CONCURRENCY (node --test-concurrency, default 1).
@@ -73,6 +73,9 @@ stage_python() {
   "$py" -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall \
     ./clients/python || return 1
   (cd clients/python && "$py" -m mypy --cache-dir "$ROOT/.tools/mypy-cache") || return 1
+  # Again beside hatchet-sdk (protobuf 6), with the worker helper's real types and the examples.
+  (cd clients/python && "$ROOT/.tools/hatchet/bin/python" -m mypy --cache-dir "$ROOT/.tools/mypy-cache-hatchet" \
+    src/mageflow_signatures ../../examples/python) || return 1
   local rc=0
   (cd clients/python && "$py" -m pytest -p no:cacheprovider -rs tests) || rc=$?
   if [ "$rc" -eq 5 ]; then
@@ -83,7 +86,9 @@ stage_python() {
 }
 
 stage_go() {
-  (cd clients/go && go vet ./... && go test -count=1 -v ./...)
+  (cd clients/go && go vet ./... && go test -count=1 -v ./...) || return 1
+  # The Hatchet worker helper is its own module (it pulls the Hatchet SDK; the client does not).
+  (cd clients/go/hatchetworker && GOFLAGS=-mod=mod go vet ./... && GOFLAGS=-mod=mod go test -count=1 -v ./...)
 }
 
 LOG_DIR=$(mktemp -d)

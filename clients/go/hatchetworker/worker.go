@@ -101,19 +101,21 @@ func Wrap[I any, O any](r Reporter, fn func(ctx hatchet.Context, input I) (O, er
 	}
 }
 
-// errorType names an error for TaskError.Type: the innermost wrapped error's Go type.
+// errorType names an error for TaskError.Type: the Go type of the first error in its chain that is not
+// a plain errors.New / fmt.Errorf value ("error" when all are).
 func errorType(err error) string {
 	var nonRetryable *worker.NonRetryableError
 	if errors.As(err, &nonRetryable) {
 		return "NonRetryableError"
 	}
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return fmt.Sprintf("%T", err)
+	for ; err != nil; err = errors.Unwrap(err) {
+		switch t := fmt.Sprintf("%T", err); t {
+		case "*errors.errorString", "*fmt.wrapError", "*fmt.wrapErrors":
+		default:
+			return t
 		}
-		err = next
 	}
+	return "error"
 }
 
 // toJSONValue turns a task output into the plain JSON value CompleteTask carries (structs through

@@ -12,14 +12,14 @@ import functools
 import inspect
 import json
 import logging
-from typing import Any, Awaitable, Callable, Optional, TypeVar, Union, cast, overload
+from typing import Any, Awaitable, Callable, Concatenate, Coroutine, Optional, ParamSpec, TypeVar, Union, cast, overload
 
 from hatchet_sdk import Context, NonRetryableException
 
 from ..client import Client
 from ..mageflow.connection import get_client
 
-__all__ = ["with_signature", "TASK_ID_METADATA"]
+__all__ = ["with_signature", "WithSignature", "TASK_ID_METADATA", "to_json"]
 
 log = logging.getLogger("mageflow_signatures.hatchet")
 
@@ -28,49 +28,59 @@ TASK_ID_METADATA = "task_id"
 
 TIn = TypeVar("TIn")
 R = TypeVar("R")
+P = ParamSpec("P")
 ClientSource = Union[Client, Callable[[], Client], None]
-TaskFn = Callable[..., Any]
 
 
-@overload
-def with_signature(fn: Callable[..., Awaitable[R]], *, client: ClientSource = None) -> Callable[..., Awaitable[Optional[R]]]: ...
-@overload
-def with_signature(fn: Callable[..., R], *, client: ClientSource = None) -> Callable[..., Awaitable[Optional[R]]]: ...
-@overload
-def with_signature(
-    fn: None = None, *, client: ClientSource = None
-) -> Callable[[Callable[..., Any]], Callable[..., Awaitable[Any]]]: ...
+class WithSignature:
+    """The decorator :data:`with_signature` is an instance of; :meth:`using` picks the client."""
+
+    def __init__(self, client: ClientSource = None) -> None:
+        self._client = client
+
+    def using(self, client: ClientSource) -> "WithSignature":
+        """The same decorator reporting through ``client`` (a :class:`Client` or a function returning one)."""
+        return WithSignature(client)
+
+    @overload
+    def __call__(
+        self, fn: Callable[Concatenate[TIn, Context, P], Coroutine[Any, Any, R]]
+    ) -> Callable[Concatenate[TIn, Context, P], Coroutine[Any, Any, Optional[R]]]: ...
+    @overload
+    def __call__(
+        self, fn: Callable[Concatenate[TIn, Context, P], R]
+    ) -> Callable[Concatenate[TIn, Context, P], Coroutine[Any, Any, Optional[R]]]: ...
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Coroutine[Any, Any, Any]]:
+        return _wrap(fn, self._client)
 
 
-def with_signature(fn: Optional[TaskFn] = None, *, client: ClientSource = None) -> Any:
-    """Wraps a Hatchet task function (``async def`` or plain ``def``, taking ``(input, ctx, ...)``) so the
-    service learns about its runs. Put it under ``@hatchet.task(...)``::
+with_signature = WithSignature()
+"""Wraps a Hatchet task function (``async def`` or plain ``def``, taking ``(input, ctx, ...)``) so the
+service learns about its runs. Put it under ``@hatchet.task(...)``::
 
-        @hatchet.task(name="resize", retries=2, input_validator=ResizeInput)
-        @with_signature
-        async def resize(input: ResizeInput, ctx: Context) -> dict[str, str]: ...
+    @hatchet.task(name="resize", retries=2, input_validator=ResizeInput)
+    @with_signature
+    async def resize(input: ResizeInput, ctx: Context) -> dict[str, str]: ...
 
-    - no ``task_id`` run metadata: the function runs and nothing is reported;
-    - StartTask; on SKIP the function does not run and the task returns ``None``; if StartTask fails,
-      its error is raised (Hatchet retries the attempt if it has retries left);
-    - the function returns: CompleteTask with the value (a pydantic model or dataclass as JSON); if that
-      call fails its error is raised, so Hatchet retries and StartTask answers RUN again for the run;
-    - the function raises: FailTask (``final`` when ``ctx.attempt_number >= ctx.max_attempts`` or the
-      error is a ``NonRetryableException``), then the error is re-raised; a failing FailTask is logged
-      and the task's own error is the one Hatchet sees;
-    - the run is cancelled at Hatchet (``asyncio.CancelledError``, or ``ctx.is_cancelled``): nothing
-      is reported.
+- no ``task_id`` run metadata: the function runs and nothing is reported;
+- StartTask; on SKIP the function does not run and the task returns ``None``; if StartTask fails, its
+  error is raised (Hatchet retries the attempt if it has retries left);
+- the function returns: CompleteTask with the value (a pydantic model or dataclass as JSON); if that call
+  fails its error is raised, so Hatchet retries and StartTask answers RUN again for the run;
+- the function raises: FailTask (``final`` when ``ctx.attempt_number >= ctx.max_attempts``, i.e. Hatchet
+  has no retry left, or the error is a ``NonRetryableException``), then the error is re-raised; a failing
+  FailTask is logged and the task's own error is the one Hatchet sees;
+- the run is cancelled at Hatchet (``asyncio.CancelledError``, or ``ctx.is_cancelled``): nothing is
+  reported.
 
-    A plain ``def`` runs in a thread (``asyncio.to_thread``) and the wrapper is ``async``. ``client`` is a
-    :class:`Client`, a function returning one, or ``None``: one client per event loop from
-    ``MAGEFLOW_GRPC_ADDRESS`` / ``MAGEFLOW_TOKEN`` / ``MAGEFLOW_TLS`` / ``MAGEFLOW_CA``.
-    """
-    if fn is None:
-        return functools.partial(_wrap, client=client)
-    return _wrap(fn, client=client)
+A plain ``def`` runs in a thread (``asyncio.to_thread``); the wrapper is ``async``. The client is one per
+event loop from ``MAGEFLOW_GRPC_ADDRESS`` / ``MAGEFLOW_TOKEN`` / ``MAGEFLOW_TLS`` / ``MAGEFLOW_CA`` (or
+``mageflow_signatures.mageflow.configure``); ``with_signature.using(client)`` picks another.
+"""
 
 
-def _wrap(fn: TaskFn, *, client: ClientSource) -> Callable[..., Awaitable[Any]]:
+def _wrap(fn: Callable[..., Any], client: ClientSource) -> Callable[..., Coroutine[Any, Any, Any]]:
     call = _as_async(fn)
 
     @functools.wraps(fn)
@@ -108,7 +118,7 @@ def _wrap(fn: TaskFn, *, client: ClientSource) -> Callable[..., Awaitable[Any]]:
     return task
 
 
-def _as_async(fn: TaskFn) -> Callable[..., Awaitable[Any]]:
+def _as_async(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     if inspect.iscoroutinefunction(fn):
         return cast(Callable[..., Awaitable[Any]], fn)
 
