@@ -11,6 +11,8 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"os"
+	"sync"
 	"time"
 
 	mageflowv1 "mageflow.dev/signatures/clients/go/gen/mageflow/v1"
@@ -69,17 +71,21 @@ const (
 
 // Client talks to one service address. It is safe for concurrent use.
 type Client struct {
-	conn    *grpc.ClientConn
-	sig     mageflowv1.SignatureServiceClient
-	wrk     mageflowv1.WorkerServiceClient
-	token   string
-	timeout time.Duration
+	conn     *grpc.ClientConn
+	sig      mageflowv1.SignatureServiceClient
+	wrk      mageflowv1.WorkerServiceClient
+	token    string
+	timeout  time.Duration
+	retry    *RetryPolicy
+	mu       sync.Mutex
+	watchers map[*Watcher]struct{}
 }
 
 type options struct {
 	creds   credentials.TransportCredentials
-	token   string
+	token   *string
 	timeout time.Duration
+	retry   *RetryPolicy
 	dial    []grpc.DialOption
 }
 
@@ -87,7 +93,32 @@ type options struct {
 type Option func(*options)
 
 // WithToken sends "authorization: Bearer <token>" with every call.
-func WithToken(token string) Option { return func(o *options) { o.token = token } }
+func WithToken(token string) Option { return func(o *options) { o.token = &token } }
+
+// WithRetries turns on retries of idempotent calls with DefaultRetryPolicy (they are off by default).
+func WithRetries() Option { return WithRetryPolicy(DefaultRetryPolicy) }
+
+// WithRetryPolicy turns on retries of idempotent calls with p (see RetryPolicy).
+func WithRetryPolicy(p RetryPolicy) Option {
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = DefaultRetryPolicy.MaxAttempts
+	}
+	if p.InitialDelay <= 0 {
+		p.InitialDelay = DefaultRetryPolicy.InitialDelay
+	}
+	if p.MaxDelay <= 0 {
+		p.MaxDelay = DefaultRetryPolicy.MaxDelay
+	}
+	return func(o *options) { o.retry = &p }
+}
+
+// WithInterceptors installs gRPC client interceptors (hooks). The client's own retries run above them,
+// so they see every attempt.
+func WithInterceptors(unary []grpc.UnaryClientInterceptor, stream []grpc.StreamClientInterceptor) Option {
+	return func(o *options) {
+		o.dial = append(o.dial, grpc.WithChainUnaryInterceptor(unary...), grpc.WithChainStreamInterceptor(stream...))
+	}
+}
 
 // WithTLS connects over TLS; a nil config uses the system roots.
 func WithTLS(cfg *tls.Config) Option {
@@ -118,29 +149,52 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o := options{creds: insecure.NewCredentials(), timeout: 30 * time.Second}
+	target, useTLS, err := resolveAddress(addr)
+	if err != nil {
+		return nil, err
+	}
+	o := options{creds: insecure.NewCredentials(), timeout: DefaultTimeout}
+	if useTLS {
+		WithTLS(nil)(&o)
+	}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	dial := append([]grpc.DialOption{grpc.WithTransportCredentials(o.creds)}, o.dial...)
-	if o.token != "" {
-		dial = append(dial, grpc.WithPerRPCCredentials(bearer{token: o.token, secure: o.creds.Info().SecurityProtocol != "insecure"}))
+	token := os.Getenv("MAGEFLOW_TOKEN")
+	if o.token != nil {
+		token = *o.token
 	}
-	conn, err := grpc.NewClient(addr, dial...)
+	dial := append([]grpc.DialOption{grpc.WithTransportCredentials(o.creds)}, o.dial...)
+	if token != "" {
+		dial = append(dial, grpc.WithPerRPCCredentials(bearer{token: token, secure: o.creds.Info().SecurityProtocol != "insecure"}))
+	}
+	conn, err := grpc.NewClient(target, dial...)
 	if err != nil {
-		return nil, fmt.Errorf("mageflow: dial %s: %w", addr, err)
+		return nil, fmt.Errorf("mageflow: dial %s: %w", target, err)
 	}
 	return &Client{
-		conn:    conn,
-		sig:     mageflowv1.NewSignatureServiceClient(conn),
-		wrk:     mageflowv1.NewWorkerServiceClient(conn),
-		token:   o.token,
-		timeout: o.timeout,
+		conn:     conn,
+		sig:      mageflowv1.NewSignatureServiceClient(conn),
+		wrk:      mageflowv1.NewWorkerServiceClient(conn),
+		token:    token,
+		timeout:  o.timeout,
+		retry:    o.retry,
+		watchers: map[*Watcher]struct{}{},
 	}, nil
 }
 
-// Close closes the connection; open watches end.
-func (c *Client) Close() error { return c.conn.Close() }
+func (c *Client) Close() error {
+	c.mu.Lock()
+	watchers := make([]*Watcher, 0, len(c.watchers))
+	for w := range c.watchers {
+		watchers = append(watchers, w)
+	}
+	c.mu.Unlock()
+	for _, w := range watchers {
+		w.Close()
+	}
+	return c.conn.Close()
+}
 
 // Conn is the underlying connection (for the generated clients of mageflow/v1).
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }
@@ -166,8 +220,24 @@ func (c *Client) unary(ctx context.Context) (context.Context, context.CancelFunc
 func call[Req, Resp any](c *Client, ctx context.Context, fn func(context.Context, Req, ...grpc.CallOption) (Resp, error), req Req) (Resp, error) {
 	ctx, cancel := c.unary(ctx)
 	defer cancel()
-	resp, err := fn(ctx, req)
-	return resp, wrap(err)
+	policy := c.retry
+	if policy != nil && !idempotent(req) {
+		policy = nil
+	}
+	for attempt := 1; ; attempt++ {
+		resp, err := fn(ctx, req)
+		if err == nil || policy == nil || attempt >= policy.MaxAttempts {
+			return resp, wrap(err)
+		}
+		retry, hint := worthRetrying(err)
+		if !retry {
+			return resp, wrap(err)
+		}
+		delay := max(backoff(attempt, policy.InitialDelay, policy.MaxDelay), hint)
+		if !sleep(ctx, delay) {
+			return resp, wrap(err)
+		}
+	}
 }
 
 // toStruct converts a JSON object; nil stays nil.
@@ -319,7 +389,11 @@ type mutation struct {
 	expectedRevision int64
 	requestID        string
 	metadata         map[string]string
+	notFinal         bool
 }
+
+// NotFinal makes FailTask report an attempt the engine will retry, instead of the final failure.
+func NotFinal() MutateOption { return func(m *mutation) { m.notFinal = true } }
 
 // WithLockID passes the lease id, required while the signature is locked.
 func WithLockID(id string) MutateOption { return func(m *mutation) { m.lockID = id } }
@@ -577,11 +651,12 @@ type TaskError struct {
 	Attempt int32
 }
 
-// FailTask reports a failed attempt; with final the signature becomes FAILED and its error callbacks
-// are dispatched (their keys are returned).
-func (c *Client) FailTask(ctx context.Context, key, runID string, e TaskError, final bool, opts ...MutateOption) (*Signature, []string, error) {
+// FailTask reports a failure. It is final by default: the signature becomes FAILED and its error
+// callbacks are dispatched (their keys are returned). With NotFinal it reports an attempt the engine
+// will retry.
+func (c *Client) FailTask(ctx context.Context, key, runID string, e TaskError, opts ...MutateOption) (*Signature, []string, error) {
 	m := mutate(opts)
-	req := &mageflowv1.FailTaskRequest{Key: key, RunId: runID, Error: &mageflowv1.TaskError{Message: e.Message, Type: e.Type, Attempt: e.Attempt}, Final: final, LockId: m.lockID}
+	req := &mageflowv1.FailTaskRequest{Key: key, RunId: runID, Error: &mageflowv1.TaskError{Message: e.Message, Type: e.Type, Attempt: e.Attempt}, Final: !m.notFinal, LockId: m.lockID}
 	resp, err := call(c, ctx, c.wrk.FailTask, req)
 	if err != nil {
 		return nil, nil, err

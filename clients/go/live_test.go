@@ -200,9 +200,13 @@ func TestLiveScenario(t *testing.T) {
 	runID := run.RunID
 	if runID == "" {
 		evs = collectUntil(t, w, evs, func(es []*mageflow.Event) bool {
-			return index(es, func(e *mageflow.Event) bool { return e.GetType() == mageflow.EventDispatched && e.GetKey() == main.GetKey() }) >= 0
+			return index(es, func(e *mageflow.Event) bool {
+				return e.GetType() == mageflow.EventDispatched && e.GetKey() == main.GetKey()
+			}) >= 0
 		})
-		runID = evs[index(evs, func(e *mageflow.Event) bool { return e.GetType() == mageflow.EventDispatched && e.GetKey() == main.GetKey() })].GetRunId()
+		runID = evs[index(evs, func(e *mageflow.Event) bool {
+			return e.GetType() == mageflow.EventDispatched && e.GetKey() == main.GetKey()
+		})].GetRunId()
 	}
 	if runID == "" {
 		t.Fatalf("no run id (dispatch state %v)", run.DispatchState)

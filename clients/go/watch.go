@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,16 +27,19 @@ type WatchOptions struct {
 	SendInitial bool
 	// ProgressInterval is the bookmark interval while idle (server default when 0).
 	ProgressInterval time.Duration
-	// MaxReconnects bounds consecutive failed reconnects (0: 20; negative: no bound).
+	// MaxReconnects bounds consecutive failed reconnects (0 or negative: no bound, the default).
 	MaxReconnects int
-	// ReconnectDelay is the first backoff delay (0: 100 ms); it doubles up to 5 s, with jitter.
+	// ReconnectDelay is the first backoff delay (0: 100 ms); it doubles up to MaxReconnectDelay, with
+	// jitter, and starts over once a message arrives.
 	ReconnectDelay time.Duration
+	// MaxReconnectDelay caps the backoff delay (0: 10 s).
+	MaxReconnectDelay time.Duration
 	// Buffer is the capacity of the events channel (0: 64).
 	Buffer int
 }
 
 // Watcher delivers signature events in revision order on Events. After a disconnect (UNAVAILABLE), a
-// stream the server ended, or a RESOURCE_EXHAUSTED end (a subscriber that fell behind), it reconnects
+// stream the server ended, or a RESOURCE_EXHAUSTED WATCH_TOO_SLOW end (a subscriber that fell behind), it reconnects
 // by itself and resumes at Revision()+1, so nothing is lost or repeated. When it ends, Events is closed
 // and Err tells why.
 type Watcher struct {
@@ -59,18 +61,26 @@ type Watcher struct {
 //	for ev := range w.Events() { ... }
 //	if err := w.Err(); err != nil { ... }
 func (c *Client) Watch(ctx context.Context, o WatchOptions) *Watcher {
-	if o.MaxReconnects == 0 {
-		o.MaxReconnects = 20
-	}
 	if o.ReconnectDelay <= 0 {
 		o.ReconnectDelay = 100 * time.Millisecond
+	}
+	if o.MaxReconnectDelay <= 0 {
+		o.MaxReconnectDelay = 10 * time.Second
 	}
 	if o.Buffer <= 0 {
 		o.Buffer = 64
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	w := &Watcher{events: make(chan *Event, o.Buffer), done: make(chan struct{}), cancel: cancel}
-	go w.run(ctx, c, o)
+	c.mu.Lock()
+	c.watchers[w] = struct{}{}
+	c.mu.Unlock()
+	go func() {
+		w.run(ctx, c, o)
+		c.mu.Lock()
+		delete(c.watchers, w)
+		c.mu.Unlock()
+	}()
 	return w
 }
 
@@ -127,8 +137,10 @@ func resumable(err error) bool {
 		return true
 	}
 	switch CodeOf(err) {
-	case codes.Unavailable, codes.ResourceExhausted:
+	case codes.Unavailable:
 		return true
+	case codes.ResourceExhausted:
+		return ReasonOf(wrap(err)) == "WATCH_TOO_SLOW"
 	}
 	return false
 }
@@ -156,9 +168,7 @@ func (w *Watcher) run(ctx context.Context, c *Client, o WatchOptions) {
 			w.finish(wrap(err))
 			return
 		}
-		delay := o.ReconnectDelay << min(failures-1, 16)
-		delay = min(delay, 5*time.Second)
-		delay = delay/2 + time.Duration(rand.Int64N(int64(delay/2)+1))
+		delay := backoff(failures, o.ReconnectDelay, o.MaxReconnectDelay)
 		select {
 		case <-ctx.Done():
 			w.finish(ctx.Err())
