@@ -4,6 +4,7 @@
 #   tools      scripts/tools.sh: pinned generators and the Python venv .tools/venv (idempotent)
 #   contract   scripts/check-contract.sh: buf lint/format/breaking, regeneration, gen/python + gen/go compile
 #   typecheck  tsc -p tsconfig.json (src, test, gen/ts, ...)
+#   console    scripts/console-build.sh (the web console's bundle); Debian chromium for the browser tests
 #   node       node's test runner over every test/**/*.test.ts (through tsx)
 #   python     clients/python: pip install into .tools/venv, mypy --strict (also in .tools/hatchet with examples/python), then pytest
 #   go         clients/go and clients/go/hatchetworker: go vet, go test
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 export PATH="$ROOT/node_modules/.bin:$PATH"
 
-ALL=(tools contract typecheck node python go)
+ALL=(tools contract typecheck console node python go)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
 for s in "${STAGES[@]}"; do
@@ -52,6 +53,13 @@ stage_contract() {
 
 stage_typecheck() {
   npx tsc -p tsconfig.json && echo "tsc: no errors"
+}
+
+stage_console() {
+  if [ ! -x /usr/bin/chromium ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null || return 1
+  fi
+  bash scripts/console-build.sh
 }
 
 stage_node() {

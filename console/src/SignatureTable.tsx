@@ -1,0 +1,132 @@
+import { Alert, Anchor, Button, Group, NativeSelect, Stack, Table, Text, TextInput, Title } from "@mantine/core";
+import { useMemo, useState } from "react";
+import { Status, type Signature } from "../../gen/ts/mageflow/v1/signature_pb";
+import { dispatchName, shortKey, STATUSES, statusName, time } from "./format";
+import type { LiveSignatures } from "./live";
+import { compare, pageOf, positionOf, type Position } from "./order";
+import { hrefOf } from "./route";
+import { StatusBadge } from "./StatusBadge";
+
+const PAGE_SIZES = ["25", "50", "100", "1000"];
+const SIZE_KEY = "mageflow-console-page-size";
+
+export function SignatureTable({ live }: { live: LiveSignatures }) {
+  const [status, setStatus] = useState("");
+  const [task, setTask] = useState("");
+  const [container, setContainer] = useState(() => new URLSearchParams(window.location.hash.split("?")[1] ?? "").get("container") ?? "");
+  const [size, setSize] = useState(() => localStorage.getItem(SIZE_KEY) ?? "50");
+  const [anchor, setAnchor] = useState<Position>();
+
+  const sorted = useMemo(() => {
+    const t = task.trim().toLowerCase();
+    const c = container.trim();
+    const want = status ? Number(status) : undefined;
+    const out: Signature[] = [];
+    for (const s of live.byKey.values()) {
+      if (want !== undefined && s.taskStatus?.status !== want) continue;
+      if (t && !s.taskName.toLowerCase().includes(t)) continue;
+      if (c && s.containerKey !== c) continue;
+      out.push(s);
+    }
+    return out.sort((a, b) => compare(positionOf(a), positionOf(b)));
+    // live.version: the map changes in place
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [live.version, status, task, container]);
+
+  const page = pageOf(sorted, anchor, Number(size));
+  const filter = (set: (v: string) => void) => (v: string) => {
+    set(v);
+    setAnchor(undefined);
+  };
+
+  return (
+    <Stack>
+      <Title order={2}>Signatures</Title>
+      <form role="search" aria-label="Filter signatures" onSubmit={(e) => e.preventDefault()}>
+        <Group align="end">
+          <NativeSelect
+            label="Status"
+            value={status}
+            onChange={(e) => filter(setStatus)(e.currentTarget.value)}
+            data={[{ value: "", label: "any status" }, ...STATUSES.map((s) => ({ value: String(s), label: statusName(s) }))]}
+          />
+          <TextInput label="Task name" placeholder="contains…" value={task} onChange={(e) => filter(setTask)(e.currentTarget.value)} />
+          <TextInput label="Container key" placeholder="ChainSignature:…" value={container} onChange={(e) => filter(setContainer)(e.currentTarget.value)} />
+          <NativeSelect
+            label="Rows per page"
+            value={size}
+            onChange={(e) => {
+              localStorage.setItem(SIZE_KEY, e.currentTarget.value);
+              filter(setSize)(e.currentTarget.value);
+            }}
+            data={PAGE_SIZES}
+          />
+        </Group>
+      </form>
+      {anchor && page.start > 0 && (
+        <Alert color="blue" variant="light" aria-live="polite">
+          <Group justify="space-between">
+            <Text size="sm">
+              {page.start} newer signature{page.start === 1 ? "" : "s"} above this page.
+            </Text>
+            <Button size="xs" variant="default" onClick={() => setAnchor(undefined)}>
+              Show newest
+            </Button>
+          </Group>
+        </Alert>
+      )}
+      <Table striped highlightOnHover stickyHeader aria-label="Signatures" data-testid="signature-table" data-rows={page.rows.length}>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th scope="col">Key</Table.Th>
+            <Table.Th scope="col">Task</Table.Th>
+            <Table.Th scope="col">Status</Table.Th>
+            <Table.Th scope="col">Dispatch</Table.Th>
+            <Table.Th scope="col">Created</Table.Th>
+            <Table.Th scope="col">Updated</Table.Th>
+            <Table.Th scope="col">Container</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {page.rows.map((s) => (
+            <Row key={s.key} s={s} />
+          ))}
+        </Table.Tbody>
+      </Table>
+      {page.total === 0 && <Text c="dimmed">{live.state === "loading" ? "Loading…" : "No signature matches."}</Text>}
+      <Group justify="space-between">
+        <Text size="sm" data-testid="page-range" aria-live="polite">
+          {page.total === 0 ? "0 signatures" : `${page.start + 1}–${page.start + page.rows.length} of ${page.total}`}
+        </Text>
+        <Group>
+          <Button variant="default" disabled={page.prev === undefined} onClick={() => setAnchor(page.prev ?? undefined)}>
+            Previous page
+          </Button>
+          <Button variant="default" disabled={!page.next} onClick={() => setAnchor(page.next)}>
+            Next page
+          </Button>
+        </Group>
+      </Group>
+    </Stack>
+  );
+}
+
+function Row({ s }: { s: Signature }) {
+  return (
+    <Table.Tr data-key={s.key} data-status={statusName(s.taskStatus?.status ?? Status.UNSPECIFIED)}>
+      <Table.Td>
+        <Anchor href={hrefOf({ page: "signature", key: s.key })} ff="monospace" size="sm" title={s.key}>
+          {shortKey(s.key)}
+        </Anchor>
+      </Table.Td>
+      <Table.Td>{s.taskName}</Table.Td>
+      <Table.Td>
+        <StatusBadge status={s.taskStatus?.status} />
+      </Table.Td>
+      <Table.Td>{dispatchName(s.run?.dispatchState)}</Table.Td>
+      <Table.Td>{time(s.creationTime)}</Table.Td>
+      <Table.Td>{time(s.updateTime)}</Table.Td>
+      <Table.Td ff="monospace">{s.containerKey ? shortKey(s.containerKey) : "—"}</Table.Td>
+    </Table.Tr>
+  );
+}
