@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { createMageflowClient, Status, type MageflowClient } from "../../src/client/index.js";
+import { createMageflowClient, Status, type MageflowClient } from "../../clients/typescript/src/index.js";
 import type { RunningServer } from "../../src/server/server.js";
 import { REPO_ROOT } from "../client/live-server.js";
 import { makeTokens, type Tokens } from "../security/harness.js";
