@@ -1,0 +1,5 @@
+module mageflow.dev/signatures/scripts/gomodproxy
+
+go 1.26.0
+
+require golang.org/x/mod v0.43.0
