@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-import { register } from "tsx/esm/api";
+// The `mageflow` command: runs the compiled JavaScript in dist/ (`npm run build` makes it).
+import { existsSync } from "node:fs";
 
-register();
-await import("../src/main.ts");
+const main = new URL("../dist/src/main.js", import.meta.url);
+if (!existsSync(main)) {
+  console.error("mageflow: dist/src/main.js is missing: run `npm run build` in the checkout first");
+  process.exit(1);
+}
+await import(main.href);

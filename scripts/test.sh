@@ -5,7 +5,7 @@
 #   contract   scripts/check-contract.sh: buf lint/format/breaking, regeneration, gen/python + gen/go compile
 #   typecheck  tsc -p tsconfig.json (src, test, gen/ts, ...)
 #   console    scripts/console-build.sh (the web console's bundle); Debian chromium for the browser tests
-#   node       node's test runner over every test/**/*.test.ts (through tsx)
+#   node       npm run build (dist/, for bin/mageflow.js), then node's test runner over every test/**/*.test.ts (through tsx)
 #   python     clients/python: pip install into .tools/venv, mypy --strict (also in .tools/hatchet with examples/python), then pytest
 #   go         clients/go and clients/go/hatchetworker: go vet, go test
 #
@@ -63,6 +63,7 @@ stage_console() {
 }
 
 stage_node() {
+  bash scripts/build.sh --if-needed || return 1 # the mageflow command (bin/mageflow.js) runs dist/
   shopt -s globstar nullglob
   local files=(test/**/*.test.ts)
   shopt -u globstar nullglob

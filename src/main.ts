@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { addClientCommands } from "./cli/client-commands.js";
 import { EXIT } from "./cli/exit-codes.js";
 import { addTokenCommand } from "./cli/token.js";
+import { serviceVersion } from "./cli/version.js";
 
 // `mageflow watch | head` closes the pipe early: that ends the command, it is not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -11,6 +12,7 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
 
 const program = new Command("mageflow")
   .description("MageFlow signature service and command line")
+  .version(serviceVersion(), "-V, --version", "print the version")
   .configureHelp({ showGlobalOptions: true })
   .exitOverride();
 
