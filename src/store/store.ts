@@ -190,6 +190,13 @@ export interface Outbox {
   /** Entries delivered to a consumer that has not acknowledged them for idleMs (a crashed dispatcher). */
   claimStale(consumer: string, idleMs: number, count: number): Promise<OutboxEntry[]>;
   ack(ids: string[]): Promise<void>;
+  /** Entries not yet acknowledged, and the age of the oldest (0 when empty), for metrics. */
+  stats(): Promise<OutboxStats>;
+}
+
+export interface OutboxStats {
+  entries: number;
+  oldestAgeMs: number;
 }
 
 export interface EventLog {

@@ -21,8 +21,13 @@ export interface DispatchExpectation {
 export class WatchHub {
   private readonly subscribers = new Set<Subscriber>();
   private readonly waiters = new Set<(e: StoredEvent) => void>();
+  private readonly observers = new Set<(events: StoredEvent[]) => void>();
   private revision = 0;
   private running = false;
+  /** Events handed to watch streams (each stream counted, before its own filter). */
+  eventsDelivered = 0;
+  /** Watch streams ended because they fell too far behind, or because the history was trimmed past the hub. */
+  readonly cutOff = { tooSlow: 0, historyLost: 0 };
 
   constructor(
     private readonly store: Store,
@@ -44,6 +49,18 @@ export class WatchHub {
   /** How many watch streams are attached (for tests and metrics). */
   get subscriberCount() {
     return this.subscribers.size;
+  }
+
+  /** How many revisions the furthest-behind watch stream has yet to take. */
+  maxLag(): number {
+    let lag = 0;
+    for (const s of this.subscribers) lag = Math.max(lag, s.lagBehind(this.revision));
+    return lag;
+  }
+
+  /** Calls `fn` with every batch of events the hub reads, in order (metrics kept from the event stream). */
+  onEvents(fn: (events: StoredEvent[]) => void) {
+    this.observers.add(fn);
   }
 
   subscribe(): Subscriber {
@@ -120,10 +137,14 @@ export class WatchHub {
         this.revision = events[events.length - 1].revision;
         const started = performance.now();
         for (const s of this.subscribers) {
-          if (lost) s.overflow();
-          else s.push(events);
+          if (lost) {
+            s.overflow();
+            this.cutOff.historyLost++;
+          } else if (s.push(events)) this.eventsDelivered += events.length;
+          else if (s.overflowed) this.cutOff.tooSlow++;
         }
         for (const e of events) for (const w of this.waiters) w(e);
+        for (const o of this.observers) o(events);
         await this.pace(started);
       } catch {
         if (!this.running) break;

@@ -17,17 +17,24 @@ export class Subscriber {
     private readonly onClose: () => void,
   ) {}
 
-  push(events: StoredEvent[]) {
-    if (this.ended) return;
+  /** Whether the events were queued (false: ended, or ended now by this overflow). */
+  push(events: StoredEvent[]): boolean {
+    if (this.ended) return false;
     // An empty queue takes any batch: a subscriber that keeps up is never ended by one
     // big batch (a revision with many events, or the hub catching up).
     if (this.queued > 0 && this.queued + events.length > this.limit) {
       this.overflow();
-    } else {
-      this.batches.push(events);
-      this.queued += events.length;
-      this.wake?.();
+      return false;
     }
+    this.batches.push(events);
+    this.queued += events.length;
+    this.wake?.();
+    return true;
+  }
+
+  /** Revisions up to `revision` queued and not yet taken. */
+  lagBehind(revision: number): number {
+    return this.batches.length === 0 ? 0 : revision - this.batches[0][0].revision + 1;
   }
 
   /**

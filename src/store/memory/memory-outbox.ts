@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { Outbox, OutboxDraft, OutboxEntry } from "../store.js";
 import { nextOrTimeout } from "./wait.js";
 
-type Pending = { entry: OutboxEntry; consumer?: string; deliveredAt: number };
+type Pending = { entry: OutboxEntry; consumer?: string; deliveredAt: number; addedAt: number };
 
 /** The memory store's outbox: the same delivery/claim/ack contract as a Redis consumer group. */
 export class MemoryOutbox implements Outbox {
@@ -16,7 +16,7 @@ export class MemoryOutbox implements Outbox {
 
   add(entry: OutboxDraft) {
     const id = `${++this.seq}`;
-    this.entries.set(id, { entry: { ...entry, id }, deliveredAt: 0 });
+    this.entries.set(id, { entry: { ...entry, id }, deliveredAt: 0, addedAt: this.now() });
     this.added.emit("added");
     return id;
   }
@@ -46,6 +46,11 @@ export class MemoryOutbox implements Outbox {
 
   async ack(ids: string[]) {
     for (const id of ids) this.retire(id);
+  }
+
+  async stats() {
+    const oldest = this.entries.values().next().value;
+    return { entries: this.entries.size, oldestAgeMs: oldest ? Math.max(0, this.now() - oldest.addedAt) : 0 };
   }
 
   /** Acknowledges (or withdraws) one entry synchronously, inside a store step. */

@@ -61,6 +61,14 @@ export class RedisOutbox implements Outbox {
     await this.redis.multi().xack(this.keys.outbox, OUTBOX_GROUP, ...ids).xdel(this.keys.outbox, ...ids).exec();
   }
 
+  /** The stream holds exactly the unacknowledged entries (ack deletes them); an entry id starts with the Redis time it was added. */
+  async stats() {
+    const [len, first] = (await this.redis.multi().xlen(this.keys.outbox).xrange(this.keys.outbox, "-", "+", "COUNT", 1).exec()) ?? [];
+    const entries = Number(len?.[1] ?? 0);
+    const firstId = (first?.[1] as StreamEntry[] | undefined)?.[0]?.[0];
+    return { entries, oldestAgeMs: firstId ? Math.max(0, Date.now() - Number(firstId.split("-")[0])) : 0 };
+  }
+
   private async readGroup(consumer: string, count: number, blockMs: number) {
     const conn = blockMs > 0 ? this.blocking() : this.redis;
     const block = blockMs > 0 ? ["BLOCK", blockMs] : [];
