@@ -38,6 +38,9 @@ export interface Config {
   /** The MCP server (Streamable HTTP) at /mcp on the HTTP port. */
   mcp: boolean;
   limits: Limits;
+  /** Prometheus metrics: GET `path` on the HTTP port, or on a listener of their own at `port`; no path: off. */
+  metrics: { path?: string; port?: number; namespaceLabels: number };
+  log: { level: string; format: "json" | "pretty" | "auto" };
 }
 
 type Parser = (raw: string, name: string) => unknown;
@@ -76,6 +79,17 @@ const onOff: Parser = (raw, name) => {
   if (["off", "false", "0"].includes(v)) return false;
   throw new ConfigError(name, raw, "on or off");
 };
+const metricsPath: Parser = (raw, name) => {
+  if (raw === "off") return undefined;
+  if (!/^\/[\w./-]*$/.test(raw)) throw new ConfigError(name, raw, "a path such as /metrics, or off");
+  return raw;
+};
+const oneOf =
+  (...values: string[]): Parser =>
+  (raw, name) => {
+    if (!values.includes(raw)) throw new ConfigError(name, raw, `one of ${values.join(", ")}`);
+    return raw;
+  };
 
 const authMode: Parser = (raw, name) => {
   if (raw !== "tokens" && raw !== "none") throw new ConfigError(name, raw, "tokens (bearer tokens from AUTH_TOKENS_FILE) or none (no authentication)");
@@ -109,6 +123,11 @@ export const SETTINGS = {
   maxRequestBytes: ["MAX_REQUEST_BYTES", positiveInt, String(4 * 1024 * 1024)],
   console: ["CONSOLE", onOff, "on"],
   mcp: ["MCP", onOff, "on"],
+  metricsPath: ["METRICS_PATH", metricsPath, "/metrics"],
+  metricsPort: ["METRICS_PORT", port, undefined],
+  metricsNamespaceLabels: ["METRICS_NAMESPACE_LABELS", int, "100"],
+  logLevel: ["LOG_LEVEL", oneOf("trace", "debug", "info", "warn", "error", "fatal", "silent"), "info"],
+  logFormat: ["LOG_FORMAT", oneOf("json", "pretty", "auto"), "auto"],
 } as const satisfies Record<string, readonly [string, Parser, string | undefined]>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -167,6 +186,8 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
     maxRequestBytes: v.maxRequestBytes as number,
     console: v.console as boolean,
     mcp: v.mcp as boolean,
+    metrics: { path: v.metricsPath as string | undefined, port: v.metricsPort as number | undefined, namespaceLabels: v.metricsNamespaceLabels as number },
+    log: { level: v.logLevel as string, format: v.logFormat as "json" | "pretty" | "auto" },
     limits: {
       ...DEFAULT_LIMITS,
       defaultLockTtlMs: v.lockTtlDefault as number,

@@ -6,6 +6,7 @@ import { invalidArgument, ServiceError } from "../core/service-error.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import { callInfoOf } from "../auth/call-info.js";
 import type { Namespace, NamespaceRegistry } from "./namespaces.js";
+import { noteNamespace } from "./call-notes.js";
 import { allowed, methodPath } from "../auth/roles.js";
 import type { Identity } from "../auth/tokens.js";
 import type { WatchLimits } from "../auth/watch-limits.js";
@@ -25,6 +26,7 @@ export class Gate {
    */
   async enter(method: DescMethod, req: unknown, ctx: HandlerContext): Promise<{ identity: Identity; namespace: Namespace; info: ReturnType<typeof callInfoOf> }> {
     const identity = this.auth.authenticate(ctx);
+    noteNamespace(ctx, identity.namespace);
     if (!allowed(identity.role, method)) {
       throw new ServiceError(Code.PermissionDenied, "PERMISSION_DENIED", `role ${identity.role} may not call ${methodPath(method)}`, {
         role: identity.role,

@@ -8,6 +8,8 @@ import { unavailable } from "../core/service-error.js";
 import type { Limits } from "../core/limits.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import { DispatchLoop } from "../dispatch/loop.js";
+import { forgetNamespace, observeNamespace } from "./namespace-metrics.js";
+import { observedStore } from "./observed-store.js";
 import { openStore } from "../store/open.js";
 import type { Store, StoreOptions } from "../store/store.js";
 import { WatchHub } from "../watch/hub.js";
@@ -105,13 +107,14 @@ export class NamespaceRegistry {
   }
 
   private async stopOne(ns: Namespace) {
+    forgetNamespace(ns);
     await ns.hub.close();
     await ns.loop.stop();
   }
 
   private async create(name: string): Promise<Namespace> {
     const o = this.opts;
-    const store = await openStore(o.redisUrl, { ...o.store, prefix: namespacePrefix(o.prefix, name) });
+    const store = observedStore(await openStore(o.redisUrl, { ...o.store, prefix: namespacePrefix(o.prefix, name) }));
     try {
       const hub = new WatchHub(store, o.watchBuffer);
       await hub.start();
@@ -120,7 +123,9 @@ export class NamespaceRegistry {
       const loop = new DispatchLoop(store, dispatcher, { log, claimIdleMs: o.dispatchClaimIdleMs });
       loop.start();
       const deps: ApiDeps = { store, hub, limits: o.limits, dispatchWaitMs: o.dispatchWaitMs };
-      return { name, store, hub, loop, signatures: signatureService(deps), workers: workerService(deps) };
+      const ns = { name, store, hub, loop, signatures: signatureService(deps), workers: workerService(deps) };
+      observeNamespace(ns);
+      return ns;
     } catch (e) {
       await store.close().catch(() => {});
       throw e;
