@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { ConfigError, flagName, loadConfig, SETTINGS, type SettingName } from "../config.js";
+import { configureLogging, log, type LogLevel } from "../observability/log.js";
 import { startServer } from "../server/server.js";
 
 /** `mageflow serve`: every setting as a flag, with its environment variable and default in the help. */
@@ -20,22 +21,24 @@ export function addServeCommand(program: Command) {
       }
       throw e;
     }
+    configureLogging(config.log.level as LogLevel, config.log.format);
     const server = await startServer(config);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      console.error(`${signal}: shutting down`);
+      log.info({ signal }, "shutting down");
       server.close().then(
         () => process.exit(0),
         (err) => {
-          console.error(err);
+          log.error({ err }, "shutdown failed");
           process.exit(1);
         },
       );
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
+    // The one line on stdout: scripts wait for it (the logs go to stderr).
     console.log(`mageflow listening grpc=${config.host}:${server.grpcPort} http=${config.host}:${server.httpPort} store=${server.store.kind} dispatcher=${server.dispatcher.name}`);
   });
 }

@@ -10,6 +10,7 @@ import {
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
 import type { UniversalServerRequest } from "@connectrpc/connect/protocol";
+import { log } from "../observability/log.js";
 import { CALL_INFO, type CallInfo } from "../auth/call-info.js";
 
 type NodeHandlerFn = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
@@ -50,7 +51,7 @@ export function connectHandler(opts: ConnectHandlerOptions): NodeHandlerFn {
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((reason) => {
         if (ConnectError.from(reason).code === Code.Aborted) return;
-        console.error(`handler for rpc ${handler.method.name} of ${handler.service.typeName} failed`, reason);
+        log.error({ method: `${handler.service.typeName}/${handler.method.name}`, err: reason }, "rpc handler failed");
         if (!res.headersSent) {
           res.writeHead(500);
           res.end();

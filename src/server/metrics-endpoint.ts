@@ -6,7 +6,6 @@ import type { Listener } from "./grpc-listener.js";
 
 type Req = http.IncomingMessage | http2.Http2ServerRequest;
 type Res = http.ServerResponse | http2.Http2ServerResponse;
-type NodeHandler = (req: Req, res: Res) => void;
 
 /** Answers a Prometheus scrape of the service's registry. */
 export function serveMetrics(res: Res) {
@@ -22,11 +21,12 @@ export function serveMetrics(res: Res) {
   );
 }
 
-/** `handler`, with GET `path` answered by the metrics (the HTTP port's /metrics). */
-export function withMetricsPath(handler: NodeHandler, path: string): NodeHandler {
-  return (req, res) => {
-    if (req.method === "GET" && (req.url ?? "").split("?", 1)[0] === path) serveMetrics(res);
-    else handler(req, res);
+/** Answers GET `path` with the metrics (the HTTP port's /metrics); false for any other request. */
+export function metricsRoute(path: string) {
+  return (req: Req, res: Res): boolean => {
+    if (req.method !== "GET" || (req.url ?? "").split("?", 1)[0] !== path) return false;
+    serveMetrics(res);
+    return true;
   };
 }
 

@@ -2,8 +2,15 @@ import { Counter, Gauge } from "prom-client";
 import { EventType } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { namespaceLabel, registry, signaturesByStatus, statusChanges } from "../observability/metrics.js";
-import type { StoredEvent } from "../store/store.js";
-import type { Namespace } from "./namespaces.js";
+import type { Store, StoredEvent } from "../store/store.js";
+import type { WatchHub } from "../watch/hub.js";
+
+/** What the metrics read of one namespace. */
+interface Namespace {
+  name: string;
+  store: Store;
+  hub: WatchHub;
+}
 
 /** The namespaces of every running server in this process, read when Prometheus scrapes. */
 const open = new Set<Namespace>();

@@ -12,7 +12,13 @@ import type { Dispatcher } from "../dispatch/dispatcher.js";
 import { hatchetConfigFromEnv, HatchetDispatcher } from "../dispatch/hatchet.js";
 import { RecordingDispatcher } from "../dispatch/recording.js";
 import type { Store } from "../store/store.js";
+import { log as logger } from "../observability/log.js";
+import { collectProcessMetrics, setNamespaceLabelCap } from "../observability/metrics.js";
+import { startTracing, stopTracing } from "../observability/tracing.js";
 import { startGrpcListener } from "./grpc-listener.js";
+import { metricsRoute, startMetricsListener } from "./metrics-endpoint.js";
+import { observedDispatcher } from "./observed-dispatcher.js";
+import { observedService } from "./observed-service.js";
 import { HealthMonitor } from "./health.js";
 import { startHttpListener } from "./http-listener.js";
 import { webRoutes } from "../web/web-routes.js";
@@ -25,6 +31,8 @@ export interface RunningServer {
   /** Every namespace's store, hub and dispatch loop. */
   namespaces: NamespaceRegistry;
   dispatcher: Dispatcher;
+  /** The metrics listener's port, when METRICS_PORT gives the metrics one of their own. */
+  metricsPort?: number;
   /** Graceful stop: end watch streams, stop dispatching, finish in-flight calls, close the stores. */
   close(graceMs?: number): Promise<void>;
 }
@@ -36,18 +44,22 @@ export interface ServerOverrides {
 }
 
 export async function startServer(config: Config, o: ServerOverrides = {}): Promise<RunningServer> {
-  const log = o.log ?? ((m: string) => console.error(m));
+  const log = o.log ?? ((m: string) => logger.info(m));
+  const warn = o.log ?? ((m: string) => logger.warn(m));
   useNodeTextEncoding();
+  setNamespaceLabelCap(config.metrics.namespaceLabels);
+  collectProcessMetrics();
   const auth: Authenticator = config.auth.mode === "tokens" ? tokenAuthenticator(config.auth.tokens) : openAuthenticator;
   if (config.auth.mode === "none") {
     const why = config.auth.explicit ? "AUTH=none" : `no AUTH_TOKENS_FILE given and ${config.host} is a loopback address`;
-    log(
+    warn(
       `WARNING: AUTHENTICATION IS OFF (${why}): every caller that reaches ${config.host} is an admin of namespace ${DEFAULT_NAMESPACE}. ` +
         "Set AUTH_TOKENS_FILE (see `mageflow token create` and docs/security.md) before serving anyone else.",
     );
   }
   const hatchet = hatchetConfigFromEnv(o.env ?? process.env);
   const dispatcher = o.dispatcher ?? (hatchet ? new HatchetDispatcher(hatchet) : new RecordingDispatcher());
+  const tracing = await startTracing(o.env ?? process.env);
 
   const namespaces = new NamespaceRegistry({
     redisUrl: config.redisUrl,
@@ -63,14 +75,14 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
     dispatchClaimIdleMs: config.dispatchClaimIdleMs,
     dispatchWaitMs: config.dispatchWaitMs,
     limits: config.limits,
-    dispatcher,
-    log,
+    dispatcher: observedDispatcher(dispatcher),
+    log: warn,
   });
   // Namespace `default` backs health checks. Every namespace a token can reach is opened now,
   // not on first use: its dispatch loop must drain what its outbox held when the server stopped.
   const defaultNamespace = await namespaces.get(DEFAULT_NAMESPACE);
   for (const ns of auth.namespaces()) await namespaces.get(ns);
-  if (!config.redisUrl) log("WARNING: no REDIS_URL given: using the embedded in-memory store; signatures are lost when the process exits");
+  if (!config.redisUrl) warn("WARNING: no REDIS_URL given: using the embedded in-memory store; signatures are lost when the process exits");
   if (dispatcher.name === "recording") log("no HATCHET_CLIENT_TOKEN given: runs are recorded, not executed");
   if (!auth.open) log(`authentication: ${config.auth.mode === "tokens" ? config.auth.tokens.length : 0} tokens, namespaces ${auth.namespaces().join(", ") || "(none)"}`);
 
@@ -84,9 +96,21 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
     workers: routedService(WorkerService, gate, (ns) => ns.workers),
   };
   // The grpc-js adapter maps errors itself (toGrpcError); Connect needs them mapped before it sees them.
-  const grpcListener = await startGrpcListener(config, impls, health);
+  const grpcListener = await startGrpcListener(
+    config,
+    { signatures: observedService(SignatureService, impls.signatures, "grpc"), workers: observedService(WorkerService, impls.workers, "grpc") },
+    health,
+  );
   const mapped = { signatures: withErrorMapping(SignatureService, impls.signatures), workers: withErrorMapping(WorkerService, impls.workers) };
-  const httpListener = await startHttpListener(config, mapped, health, webRoutes(config, auth, watches, mapped.signatures));
+  const observed = { signatures: observedService(SignatureService, mapped.signatures, "http"), workers: observedService(WorkerService, mapped.workers, "http") };
+  const web = webRoutes(config, auth, watches, mapped.signatures);
+  const metricsPath = config.metrics.port === undefined ? config.metrics.path : undefined;
+  const metrics = metricsPath ? metricsRoute(metricsPath) : undefined;
+  const httpListener = await startHttpListener(config, observed, health, metrics ? (req, res) => metrics(req, res) || web(req, res) : web);
+  const metricsListener = config.metrics.port !== undefined && config.metrics.path ? await startMetricsListener(config.host, config.metrics.port, config.metrics.path) : undefined;
+  if (metricsPath) log(`metrics: GET ${metricsPath} on the HTTP port`);
+  if (metricsListener) log(`metrics: GET ${config.metrics.path} on ${config.host}:${metricsListener.port}`);
+  if (tracing) log("tracing: on (OpenTelemetry, configured by OTEL_* variables)");
 
   return {
     grpcPort: grpcListener.port,
@@ -94,11 +118,13 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
     store: defaultNamespace.store,
     namespaces,
     dispatcher,
+    metricsPort: metricsListener?.port,
     async close(graceMs = 5000) {
       health.stop();
-      await Promise.all([namespaces.stop(), grpcListener.close(graceMs), httpListener.close(graceMs)]);
+      await Promise.all([namespaces.stop(), grpcListener.close(graceMs), httpListener.close(graceMs), metricsListener?.close(graceMs)]);
       await dispatcher.close();
       await namespaces.closeStores();
+      await stopTracing();
     },
   };
 }

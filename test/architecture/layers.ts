@@ -8,18 +8,19 @@ import ts from "typescript";
 /** Each layer and the layers it may import (besides itself, gen/ and packages). */
 export const ALLOWED: Record<string, readonly string[]> = {
   core: [],
+  observability: [],
   store: ["core"],
   watch: ["store", "core"],
-  dispatch: ["store", "core"],
+  dispatch: ["store", "core", "observability"],
   auth: ["core"],
   api: ["watch", "store", "core"],
   config: ["auth", "core"],
   mcp: ["client", "auth", "core"],
   web: ["mcp", "auth", "config", "core"],
-  server: ["web", "api", "auth", "watch", "dispatch", "store", "core", "config"],
+  server: ["web", "api", "auth", "watch", "dispatch", "store", "core", "config", "observability"],
   client: [],
   worker: [],
-  cli: ["client", "mcp", "server", "config", "auth"],
+  cli: ["client", "mcp", "server", "config", "auth", "observability"],
   main: ["cli"],
 };
 
