@@ -22,7 +22,7 @@ CODE_NAMES[0] = "OK";
 /** Connect has no code for success; gRPC calls it 0, OK. */
 const OK = 0 as Code;
 
-/** Codes that mean the caller asked for something the service refused: logged at info, not as failures. */
+/** Codes that mean the caller asked for something the service refused: answers, logged at debug like successes. */
 const CALLER_CODES = new Set([
   Code.Canceled,
   Code.InvalidArgument,
@@ -120,7 +120,7 @@ class MethodObserver {
       if (outcome.code !== OK) failSpan(b.span, outcome.fault, `${code} ${outcome.reason}`);
       b.span.end();
     }
-    const level = outcome.code === OK ? "debug" : CALLER_CODES.has(outcome.code) ? "info" : outcome.code === Code.Unavailable || outcome.code === Code.DeadlineExceeded ? "warn" : "error";
+    const level = outcome.code === OK || CALLER_CODES.has(outcome.code) ? "debug" : outcome.code === Code.Unavailable || outcome.code === Code.DeadlineExceeded ? "warn" : "error";
     if (!log.isLevelEnabled(level)) return;
     const fields: Record<string, unknown> = {
       namespace: namespaceOf(ctx),

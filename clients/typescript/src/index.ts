@@ -21,6 +21,7 @@ export { dispatchStateName, eventTypeName, parseStatus, statusName, statusNames 
 export type { StatusLike } from "./names.js";
 export { DEFAULT_SERVER } from "./transport.js";
 export type { TlsOptions, TransportOptions } from "./transport.js";
+export { traceContextInterceptor, type TraceApi } from "./trace-context.js";
 export { RETRY_DEFAULTS } from "./retry.js";
 export type { RetryOptions } from "./retry.js";
 export { RECONNECT_DEFAULTS, SignatureWatch } from "./watch.js";

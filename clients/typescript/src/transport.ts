@@ -3,6 +3,7 @@ import https from "node:https";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { retryInterceptor, type RetryOptions } from "./retry.js";
+import { traceContextInterceptor, type TraceApi } from "./trace-context.js";
 
 /** TLS settings; `true` trusts the system roots. PEM contents (a string or the bytes of a file), not file names. */
 export interface TlsOptions {
@@ -32,6 +33,8 @@ export interface TransportOptions {
   retry?: boolean | RetryOptions | undefined;
   /** Your Connect interceptors, run after the client's own (token, retries): they see every attempt. */
   interceptors?: Interceptor[] | undefined;
+  /** Send the active OpenTelemetry trace with every call: pass `@opentelemetry/api` (`{ context, propagation }`). */
+  tracing?: TraceApi | undefined;
 }
 
 export interface OpenTransport {
@@ -51,7 +54,12 @@ export function openTransport(opts: TransportOptions): OpenTransport {
   const tls = tlsNodeOptions(opts.tls);
   const token = opts.token ?? (process.env.MAGEFLOW_TOKEN || undefined);
   const retry = opts.retry === true ? {} : opts.retry || undefined;
-  const interceptors = [...(token ? [bearer(token)] : []), ...(retry ? [retryInterceptor(retry)] : []), ...(opts.interceptors ?? [])];
+  const interceptors = [
+    ...(token ? [bearer(token)] : []),
+    ...(opts.tracing ? [traceContextInterceptor(opts.tracing)] : []),
+    ...(retry ? [retryInterceptor(retry)] : []),
+    ...(opts.interceptors ?? []),
+  ];
   const common = { baseUrl: url, interceptors, defaultTimeoutMs: opts.timeoutMs ?? 30_000 };
   const httpVersion = kind === "grpc" ? "2" : (opts.httpVersion ?? "1.1");
 
