@@ -62,6 +62,20 @@ stage_console() {
   bash scripts/console-build.sh
 }
 
+# test/observability/prometheus.test.ts scrapes the service with a real Prometheus (Debian package).
+need_prometheus() {
+  command -v prometheus >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing prometheus (apt-get)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null || return 1
+    # The tests start their own on free ports; the packaged service is not needed.
+    command -v service >/dev/null 2>&1 && service prometheus stop >/dev/null 2>&1
+    return 0
+  fi
+  echo "prometheus is missing: apt-get install -y prometheus (the Prometheus test is skipped without it, except in CI)" >&2
+  [ "${CI:-}" != true ]
+}
+
 stage_node() {
   bash scripts/build.sh --if-needed || return 1 # the mageflow command (bin/mageflow.js) runs dist/
   shopt -s globstar nullglob
@@ -72,6 +86,7 @@ stage_node() {
     return 1
   fi
   echo "${#files[@]} test files"
+  need_prometheus || return 1
   node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-1}" "${files[@]}"
 }
 
