@@ -49,6 +49,20 @@ describe("Lua scripts and the status rules", () => {
     assert.deepEqual(statusLiterals("-- PENDING runs\n--[[ ACTIVE ]]\nrefuse('TASK_NOT_ACTIVE')\nlocal ACTIVE_TTL = 1"), []);
   });
 
+  it("every name the includes define for all scripts is documented in the file that defines it", () => {
+    const includes = new URL("includes/", COMMANDS);
+    const generated = [...constantsLua().matchAll(/^local (\w+)/gm)].map((m) => m[1]);
+    const documented = (file: string, text: string) => {
+      const comments = [...text.matchAll(/--[^\n]*/g)].map((m) => m[0]).join("\n");
+      const names = [...code(text).matchAll(/^local ([A-Z_][A-Z0-9_]*(?:\s*,\s*[A-Z_][A-Z0-9_]*)*)\s*=/gm)].flatMap((m) => m[1].split(/\s*,\s*/));
+      if (file === "constants.lua") names.push(...generated);
+      for (const n of names) assert.match(comments, new RegExp(`\\b${n}\\b`), `${file}: ${n} is not described in a comment`);
+      return names;
+    };
+    const all = readdirSync(includes).flatMap((f) => documented(f, readFileSync(new URL(f, includes), "utf8")));
+    for (const n of ["DS", "EV", "F", "TERMINAL", "RUN_STEPS", "KEY", "NOW", "PREFIX", "SIG_KEY", "OUTBOX"]) assert.ok(all.includes(n), n);
+  });
+
   describe("the generated tables, evaluated by Redis", { skip: redisSkipReason() }, () => {
     let server: RedisServer;
     let redis: Redis;

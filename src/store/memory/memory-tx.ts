@@ -3,17 +3,9 @@ import type { JsonObject } from "../../core/json.js";
 import { IN_FLIGHT, isDispatchable, isTerminal, newRunState, PARKING, RUN_STEPS, RUNNABLE, type Status } from "../../core/status.js";
 import { decodeRecord, DispatchState, F, type FlatRecord } from "../record.js";
 import type * as S from "../store.js";
-import type { MemoryOutbox } from "./memory-outbox.js";
+import { num, type MemoryState } from "./memory-state.js";
 
 const str = JSON.stringify;
-const num = (h: FlatRecord, f: string) => Number(h[f] || 0);
-
-/** What a transaction reads and commits to: the memory store's records, outbox and revision. */
-export interface TxTarget {
-  find(key: string): FlatRecord | undefined;
-  readonly outbox: MemoryOutbox;
-  commit(stamp: (revision: number) => S.StoredEvent[]): number;
-}
 
 type PendingEvent = { type: EventType; key: string; time: number; flat: FlatRecord };
 
@@ -24,11 +16,11 @@ export class Tx {
   private readonly touched: FlatRecord[] = [];
   private readonly now: number;
 
-  constructor(
-    private readonly store: TxTarget,
-    private readonly opts: S.StoreOptions,
-  ) {
-    this.now = opts.now();
+  private readonly opts: S.StoreOptions;
+
+  constructor(private readonly store: MemoryState) {
+    this.opts = store.opts;
+    this.now = this.opts.now();
   }
 
   touch(h: FlatRecord, type: EventType) {
@@ -149,3 +141,11 @@ export class Tx {
 }
 
 export const json = <T = string[]>(s: string | undefined): T => (s ? JSON.parse(s) : []) as T;
+
+/** A step that changes only `h`, with one event of `type`. */
+export function writeOne(db: MemoryState, h: FlatRecord, type: EventType): S.MutationResult {
+  const tx = new Tx(db);
+  tx.touch(h, type);
+  tx.commit();
+  return db.changed(h);
+}

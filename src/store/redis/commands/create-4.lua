@@ -1,15 +1,6 @@
 --[[
   CreateSignature: writes a new signature whose callbacks exist and are not removed.
-  KEYS[1]  {p}:sig:<key>  the signature hash
-  KEYS[2]  {p}:rev        the store revision
-  KEYS[3]  {p}:events     the event stream
-  KEYS[4]  {p}:outbox     the outbox stream
-  ARGV[1]  key prefix `{p}:`
-  ARGV[2]  now (Unix ms, the service's clock)
-  ARGV[3]  active ttl (ms)
-  ARGV[4]  done ttl (ms)
-  ARGV[5]  history max (events kept, approximately)
-  ARGV[6]  the signature key
+  KEYS[1..4], ARGV[1..6]  as in every mutation (includes/mutation.lua)
   ARGV[7]  request id ('' = none); a request id seen before returns the signature it created
   ARGV[8]  request id ttl (ms)
   ARGV[9]  the callback keys (success then error), JSON array
@@ -32,7 +23,7 @@ return run_step(function()
   end
   if #missing > 0 then refuse('CALLBACKS_NOT_FOUND', 'missing', table.concat(missing, ',')) end
 
-  redis.call('DEL', KEYS[1]) -- a hash left under the key (expired by the service clock) is replaced whole
+  redis.call('DEL', SIG_KEY) -- a hash left under the key (expired by the service clock) is replaced whole
   local h = { [F.key] = KEY }
   put(h, F.key, KEY)
   for i = 10, #ARGV, 2 do put(h, ARGV[i], ARGV[i + 1]) end

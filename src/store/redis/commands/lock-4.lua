@@ -1,15 +1,6 @@
 --[[
   LockSignature: takes a lease, or renews the live one.
-  KEYS[1]  {p}:sig:<key>  the signature hash
-  KEYS[2]  {p}:rev        the store revision
-  KEYS[3]  {p}:events     the event stream
-  KEYS[4]  {p}:outbox     the outbox stream
-  ARGV[1]  key prefix `{p}:`
-  ARGV[2]  now (Unix ms, the service's clock)
-  ARGV[3]  active ttl (ms)
-  ARGV[4]  done ttl (ms)
-  ARGV[5]  history max (events kept, approximately)
-  ARGV[6]  the signature key
+  KEYS[1..4], ARGV[1..6]  as in every mutation (includes/mutation.lua)
   ARGV[7]  new lock id (used when a lease is taken)
   ARGV[8]  lock id to renew ('' = take a new lease)
   ARGV[9]  ttl (ms)

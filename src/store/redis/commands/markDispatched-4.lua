@@ -3,16 +3,7 @@
   run the signature does not take is cancelled at the engine (outbox `cancel`): the signature is gone, the
   attempt is not its current one, the run was parked meanwhile or has another engine run already. So is
   the run of a removed signature or one in a CANCEL_ON_DISPATCH status, which is recorded.
-  KEYS[1]  {p}:sig:<key>  the signature hash
-  KEYS[2]  {p}:rev        the store revision
-  KEYS[3]  {p}:events     the event stream
-  KEYS[4]  {p}:outbox     the outbox stream
-  ARGV[1]  key prefix `{p}:`
-  ARGV[2]  now (Unix ms, the service's clock)
-  ARGV[3]  active ttl (ms)
-  ARGV[4]  done ttl (ms)
-  ARGV[5]  history max (events kept, approximately)
-  ARGV[6]  the signature key
+  KEYS[1..4], ARGV[1..6]  as in every mutation (includes/mutation.lua)
   ARGV[7]  attempt (must be the current run's)
   ARGV[8]  the engine's run id
   ARGV[9]  the input composed at dispatch, JSON ('' = keep the stored one)

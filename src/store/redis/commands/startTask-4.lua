@@ -1,15 +1,6 @@
 --[[
   StartTask (worker): decides RUN or SKIP for the reported engine run; RUN on PENDING makes it ACTIVE.
-  KEYS[1]  {p}:sig:<key>  the signature hash
-  KEYS[2]  {p}:rev        the store revision
-  KEYS[3]  {p}:events     the event stream
-  KEYS[4]  {p}:outbox     the outbox stream
-  ARGV[1]  key prefix `{p}:`
-  ARGV[2]  now (Unix ms, the service's clock)
-  ARGV[3]  active ttl (ms)
-  ARGV[4]  done ttl (ms)
-  ARGV[5]  history max (events kept, approximately)
-  ARGV[6]  the signature key
+  KEYS[1..4], ARGV[1..6]  as in every mutation (includes/mutation.lua)
   ARGV[7]  lock id ('' = none)
   ARGV[8]  the engine's run id
   Returns {'OK', run 1|0, skip reason ('' for RUN), flat record} or {'ERR', reason, ...}.

@@ -1,15 +1,6 @@
 --[[
   UnlockSignature: releases the live lease.
-  KEYS[1]  {p}:sig:<key>  the signature hash
-  KEYS[2]  {p}:rev        the store revision
-  KEYS[3]  {p}:events     the event stream
-  KEYS[4]  {p}:outbox     the outbox stream
-  ARGV[1]  key prefix `{p}:`
-  ARGV[2]  now (Unix ms, the service's clock)
-  ARGV[3]  active ttl (ms)
-  ARGV[4]  done ttl (ms)
-  ARGV[5]  history max (events kept, approximately)
-  ARGV[6]  the signature key
+  KEYS[1..4], ARGV[1..6]  as in every mutation (includes/mutation.lua)
   ARGV[7]  lock id (must be the live lease)
   Returns {'OK', 1, flat record} or {'ERR', reason, ...}.
 ]]

@@ -1,5 +1,6 @@
 -- Events of the step, collected while it runs and appended by commit() under its one revision.
--- Each holds the signature's table, so every event carries the record as it is after the whole step.
+-- EVENTS: { type, h } in order; each holds the signature's table, so every event carries the record as it
+-- is after the whole step. TOUCHED: the signatures the step changed, once each (TOUCHED_KEYS: their keys).
 local TOUCHED, TOUCHED_KEYS, EVENTS = {}, {}, {}
 
 local function touch(h, event_type)

@@ -1,5 +1,5 @@
--- Key names and the step's clock. Every script passes ARGV[1] = key prefix `{<prefix>}:` and
--- ARGV[2] = now (Unix ms, from the service's clock, so both store backends agree on time).
+-- Key names and the step's clock. Every script passes ARGV[1] = PREFIX, the key prefix `{<prefix>}:`, and
+-- ARGV[2] = NOW (Unix ms, from the service's clock, so both store backends agree on time).
 local PREFIX = ARGV[1]
 local NOW = tonumber(ARGV[2])
 

@@ -1,7 +1,18 @@
--- Everything a mutation script uses; KEYS[1..4] and ARGV[1..6] are the same in all of them.
+-- Everything a mutation script uses. Every mutation (commands/*-4.lua) gets the same first keys and
+-- arguments, passed by Scripts.mutate (redis/scripts.ts); its own arguments start at ARGV[7]:
+--   KEYS[1]  {p}:sig:<key>  the signature hash      SIG_KEY
+--   KEYS[2]  {p}:rev        the store revision      REV_KEY
+--   KEYS[3]  {p}:events     the event stream        EVENTS_KEY
+--   KEYS[4]  {p}:outbox     the outbox stream       OUTBOX_KEY
+--   ARGV[1]  key prefix `{p}:`                      PREFIX (keys.lua)
+--   ARGV[2]  now (Unix ms, the service's clock)     NOW (keys.lua)
+--   ARGV[3]  active ttl (ms)                        ACTIVE_TTL
+--   ARGV[4]  done ttl (ms)                          DONE_TTL
+--   ARGV[5]  history max (events kept, approx.)     HISTORY_MAX
+--   ARGV[6]  the signature key                      KEY
 --- @include "constants"
 --- @include "keys"
-local REV_KEY, EVENTS_KEY, OUTBOX_KEY = KEYS[2], KEYS[3], KEYS[4]
+local SIG_KEY, REV_KEY, EVENTS_KEY, OUTBOX_KEY = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local ACTIVE_TTL = tonumber(ARGV[3])
 local DONE_TTL = tonumber(ARGV[4])
 local HISTORY_MAX = ARGV[5]

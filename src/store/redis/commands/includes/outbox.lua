@@ -1,4 +1,4 @@
--- Outbox entries of the step (work for the dispatcher loop), written by commit().
+-- OUTBOX: the outbox entries of the step (work for the dispatcher loop), written by commit().
 local OUTBOX = {}
 
 -- A trigger carries the signature as it is after the step (the same flat fields as an event), so

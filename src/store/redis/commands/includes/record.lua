@@ -1,5 +1,6 @@
 -- Signatures as Lua tables of their flat hash fields (layout F of src/store/record.ts).
--- A step sees one table per key; writes are collected and flushed by commit().
+-- A step sees one table per key (LOADED: key -> table, or false when missing); writes are collected
+-- (DIRTY: key -> set of written fields) and flushed by commit().
 local LOADED = {}
 local DIRTY = {}
 

@@ -1,0 +1,17 @@
+-- The constants every script uses. Their values are generated from the TS code by store/redis/lua-source.ts,
+-- which puts them where `@generated` stands below, so each has one source:
+--   DS                  DispatchState enum, name -> number (gen/ts/mageflow/v1/signature_pb.ts)
+--   EV                  EventType enum, name -> number (gen/ts/mageflow/v1/event_pb.ts)
+--   F                   the flat record's field names, e.g. F.status = 'st' (F of src/store/record.ts)
+--   OUTBOX_GROUP        the dispatchers' consumer group of the outbox stream (src/store/redis/keys.ts)
+-- The status sets and rules of src/core/status.ts, where each is explained (sets are status -> true):
+--   TERMINAL            statuses a signature ends in
+--   RUNNABLE            statuses a first run may start from
+--   PARKING             statuses in which a new or withdrawn run is PARKED instead of sent
+--   DISPATCHABLE        statuses whose queued run may still be sent to the engine
+--   IN_FLIGHT           statuses whose engine run a `cancelRun` transition cancels
+--   CANCEL_ON_DISPATCH  statuses whose engine run is cancelled as soon as it is recorded
+--   START_SKIP_REASONS  status -> StartTask's SKIP reason
+--   RUN_STEPS           the worker's reports: { start | complete | fail = { from = status, to = status } }
+-- No script names a status itself (test/store/lua-statuses.test.ts).
+--- @generated
