@@ -1,5 +1,5 @@
 """A caller: signs `py-add` with a success and an error callback, runs it, and waits for the outcome
-(docs/clients/mageflow-python.md). Needs the service (MAGEFLOW_GRPC_ADDRESS) and examples/python/worker.py.
+(docs/clients/mageflow-python.md). Needs the service (MAGEFLOW_SERVER) and examples/python/worker.py.
 
     python examples/python/caller.py
 """

@@ -1,7 +1,7 @@
 """A Hatchet worker whose tasks report to the MageFlow Signature Service (docs/clients/mageflow-python.md).
 
 Run it with the engine's settings (HATCHET_CLIENT_TOKEN, HATCHET_CLIENT_HOST_PORT, HATCHET_CLIENT_TLS_STRATEGY,
-...) and the service's address (MAGEFLOW_GRPC_ADDRESS, default 127.0.0.1:50051):
+...) and the service's address (MAGEFLOW_SERVER, default 127.0.0.1:50051):
 
     python examples/python/worker.py
 """

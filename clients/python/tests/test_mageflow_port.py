@@ -43,8 +43,10 @@ def load_ported() -> ModuleType:
 
 
 @pytest.fixture
-def connected(live_server: LiveServer) -> Iterator[None]:
-    configure(live_server.grpc_address)
+def connected(live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The program itself says nothing about where the service is: the environment does."""
+    monkeypatch.setenv("MAGEFLOW_SERVER", live_server.grpc_address)
+    configure()  # forget a client made for an earlier test's server
     yield
 
 
@@ -163,3 +165,45 @@ async def test_asign_options_and_kwargs(live_server: LiveServer, connected: None
     await sig.resume()
     with pytest.raises(InvalidArgument):
         await sig.aio_run_no_wait({"n": "not a number"})
+
+
+async def test_lock_task_waits_for_another_holder_as_mageflow_did(live_server: LiveServer, connected: None) -> None:
+    import asyncio
+
+    from mageflow_signatures.mageflow import asign, lock_task, load_signature, suspend
+
+    sig = await asign("report")
+    order: list = []
+
+    async def first() -> None:
+        async with lock_task(sig.key, ttl=10) as locked:
+            order.append("first in")
+            await asyncio.sleep(0.5)
+            await locked.suspend()
+            order.append("first out")
+
+    async def second() -> None:
+        await asyncio.sleep(0.1)
+        async with lock_task(sig.key, wait=5):  # waits for the first block to end
+            order.append("second in")
+
+    await asyncio.gather(first(), second())
+    assert order == ["first in", "first out", "second in"]
+
+    async def holder(release: asyncio.Event) -> None:
+        async with lock_task(sig.key, ttl=10):
+            await release.wait()
+
+    release = asyncio.Event()
+    held = asyncio.ensure_future(holder(release))
+    await asyncio.sleep(0.2)
+    with pytest.raises(SignatureLocked) as locked_out:
+        async with lock_task(sig.key, wait=0.2):
+            pass
+    assert "MageFlow waited for the lock" in str(locked_out.value)
+    with pytest.raises(SignatureLocked):
+        await suspend(sig.key)  # a change outside the holder's block
+    release.set()
+    await held
+    loaded = await load_signature(sig.key)
+    assert loaded is not None and loaded.task_status.status is SignatureStatus.SUSPENDED

@@ -1,7 +1,7 @@
 // A Hatchet worker whose tasks report to the MageFlow Signature Service (docs/clients/mageflow-go.md).
 //
 // Run it with the engine's settings (HATCHET_CLIENT_TOKEN, HATCHET_CLIENT_HOST_PORT,
-// HATCHET_CLIENT_TLS_STRATEGY, ...) and the service's gRPC address in MAGEFLOW_GRPC_ADDRESS:
+// HATCHET_CLIENT_TLS_STRATEGY, ...) and the service's gRPC address in MAGEFLOW_SERVER:
 //
 //	go run ./examples/worker
 package main
@@ -66,7 +66,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	address := os.Getenv("MAGEFLOW_GRPC_ADDRESS")
+	address := os.Getenv("MAGEFLOW_SERVER")
 	if address == "" {
 		address = "127.0.0.1:50051"
 	}

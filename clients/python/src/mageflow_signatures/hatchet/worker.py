@@ -74,9 +74,9 @@ service learns about its runs. Put it under ``@hatchet.task(...)``::
 - the run is cancelled at Hatchet (``asyncio.CancelledError``, or ``ctx.is_cancelled``): nothing is
   reported.
 
-A plain ``def`` runs in a thread (``asyncio.to_thread``); the wrapper is ``async``. The client is one per
-event loop from ``MAGEFLOW_GRPC_ADDRESS`` / ``MAGEFLOW_TOKEN`` / ``MAGEFLOW_TLS`` / ``MAGEFLOW_CA`` (or
-``mageflow_signatures.mageflow.configure``); ``with_signature.using(client)`` picks another.
+A plain ``def`` runs in a thread (``asyncio.to_thread``); the wrapper is ``async``. It reports through the
+client of ``mageflow_signatures.mageflow`` (``MAGEFLOW_SERVER`` / ``MAGEFLOW_TOKEN``, or its
+``configure``); ``with_signature.using(client)`` picks another.
 """
 
 

@@ -2,15 +2,17 @@
 
 A MageFlow program ports by changing its import::
 
-    import mageflow                                   # before
-    import mageflow_signatures.mageflow as mageflow       # after
+    import mageflow                                    # before
+    import mageflow_signatures.mageflow as mageflow    # after
+    from mageflow.signature.status import SignatureStatus                        # before
+    from mageflow_signatures.mageflow.signature.status import SignatureStatus    # after
 
     signature = await mageflow.asign("process-order", priority="high")
     await signature.aio_run_no_wait(OrderMessage(order_id=7))
 
-The connection comes from the environment (``MAGEFLOW_GRPC_ADDRESS``, ``MAGEFLOW_TOKEN``, ``MAGEFLOW_TLS``,
-``MAGEFLOW_CA``) or from :func:`configure`. Where the service refuses what MageFlow allowed, the error says
-so (see docs/clients/mageflow-python.md).
+The connection comes from the environment (``MAGEFLOW_SERVER``, ``MAGEFLOW_TOKEN``) or from
+:func:`configure`. Where the service refuses what MageFlow allowed, the error says so (see
+docs/clients/mageflow-python.md).
 """
 
 from ..errors import MageflowError
