@@ -29,7 +29,7 @@ const TaskIDMetadata = "task_id"
 type Reporter interface {
 	StartTask(ctx context.Context, key, runID string, attempt int32, opts ...mageflow.MutateOption) (*mageflow.StartResult, error)
 	CompleteTask(ctx context.Context, key, runID string, result any, opts ...mageflow.MutateOption) (*mageflow.Signature, []string, error)
-	FailTask(ctx context.Context, key, runID string, e mageflow.TaskError, final bool, opts ...mageflow.MutateOption) (*mageflow.Signature, []string, error)
+	FailTask(ctx context.Context, key, runID string, e mageflow.TaskError, opts ...mageflow.MutateOption) (*mageflow.Signature, []string, error)
 }
 
 // Options tell the wrapper what it cannot read from the run.
@@ -85,7 +85,11 @@ func Wrap[I any, O any](r Reporter, fn func(ctx hatchet.Context, input I) (O, er
 		if fnErr != nil {
 			final := retryCount >= opts.Retries || worker.IsNonRetryableError(fnErr)
 			report := mageflow.TaskError{Message: fnErr.Error(), Type: errorType(fnErr), Attempt: attempt}
-			if _, _, err := r.FailTask(context.WithoutCancel(ctx), key, runID, report, final); err != nil {
+			var notFinal []mageflow.MutateOption
+			if !final {
+				notFinal = append(notFinal, mageflow.NotFinal())
+			}
+			if _, _, err := r.FailTask(context.WithoutCancel(ctx), key, runID, report, notFinal...); err != nil {
 				logger.Warn("FailTask failed", "key", key, "run_id", runID, "error", err)
 			}
 			return out, fnErr
