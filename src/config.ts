@@ -67,6 +67,11 @@ const duration: Parser = (raw, name) => {
   if (ms <= 0) throw new ConfigError(name, raw, "a positive duration");
   return Math.round(ms);
 };
+/** A duration in ms as `duration` reads it, in the largest unit that divides it (30000 -> `30s`). */
+function durationText(ms: number): string {
+  const [unit, size] = (Object.entries({ d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 }).find(([, n]) => ms % n === 0) ?? ["ms", 1]) as [string, number];
+  return `${ms / size}${unit}`;
+}
 const text: Parser = (raw) => raw;
 const redisUrl: Parser = (raw, name) => {
   if (!/^rediss?:\/\//.test(raw)) throw new ConfigError(name, raw, "a redis:// or rediss:// URL");
@@ -110,8 +115,8 @@ export const SETTINGS = {
   watchBuffer: ["WATCH_BUFFER", positiveInt, "10000"],
   dispatchWait: ["DISPATCH_WAIT", duration, "2s"],
   dispatchClaimIdle: ["DISPATCH_CLAIM_IDLE", duration, "15s"],
-  lockTtlDefault: ["LOCK_TTL_DEFAULT", duration, "30s"],
-  lockTtlMax: ["LOCK_TTL_MAX", duration, "10m"],
+  lockTtlDefault: ["LOCK_TTL_DEFAULT", duration, durationText(DEFAULT_LIMITS.defaultLockTtlMs)],
+  lockTtlMax: ["LOCK_TTL_MAX", duration, durationText(DEFAULT_LIMITS.maxLockTtlMs)],
   maxJsonBytes: ["MAX_JSON_BYTES", positiveInt, String(DEFAULT_LIMITS.maxJsonBytes)],
   tlsCert: ["TLS_CERT", text, undefined],
   tlsKey: ["TLS_KEY", text, undefined],
