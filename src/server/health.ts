@@ -9,6 +9,7 @@ const SERVICES = ["", "mageflow.v1.SignatureService", "mageflow.v1.WorkerService
 export class HealthMonitor {
   readonly grpc = new HealthImplementation(Object.fromEntries(SERVICES.map((s) => [s, "SERVING"])));
   private serving = true;
+  private stopped = false;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly store: Store) {}
@@ -37,8 +38,14 @@ export class HealthMonitor {
   }
 
   stop() {
+    this.stopped = true;
     clearInterval(this.timer);
     this.set(false);
+  }
+
+  /** Readiness: not shutting down and the store answers a ping now (within 1 s). */
+  async ready(): Promise<boolean> {
+    return !this.stopped && (await this.check());
   }
 
   /** grpc.health.v1.Health for the Connect listener (Check only; Watch is served on the gRPC port). */

@@ -10,6 +10,7 @@ import type { Config } from "../config.js";
 import { connectHandler } from "./connect-adapter.js";
 import type { Impls, Listener } from "./grpc-listener.js";
 import type { HealthMonitor } from "./health.js";
+import { probeHandler } from "./probes.js";
 import { replaySocket } from "./replay-socket.js";
 import type { WebRoutes } from "../web/web-routes.js";
 
@@ -31,7 +32,9 @@ export async function startHttpListener(config: Config, impls: Impls, health: He
     jsonOptions: { ignoreUnknownFields: false },
   });
   // The web console and MCP endpoint (src/web) answer their own paths; everything else is an RPC.
+  const probes = probeHandler(health);
   const handler: typeof rpcs = (req, res) => {
+    if (probes(req, res)) return;
     if (!web?.(req as http.IncomingMessage, res as http.ServerResponse)) rpcs(req, res);
   };
   const sockets = new Set<net.Socket>();
