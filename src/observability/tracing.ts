@@ -29,6 +29,9 @@ export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promis
     // OTEL_SERVICE_NAME, when set, names the service; this is the default.
     ...(env.OTEL_SERVICE_NAME ? {} : { serviceName: "mageflow-signature-service" }),
     instrumentations: [],
+    // Traces only: metrics are Prometheus (/metrics), logs are JSON lines.
+    metricReaders: [],
+    logRecordProcessors: [],
   });
   sdk.start();
   shutdownSdk = () => sdk.shutdown();
@@ -106,10 +109,29 @@ export function rememberCallbackParent(key: string, ctx: Context) {
   if (callbackParents.size > CALLBACK_PARENTS_MAX) callbackParents.delete(callbackParents.keys().next().value!);
 }
 
-export function takeCallbackParent(key: string): Context | undefined {
+function takeCallbackParent(key: string): Context | undefined {
   const ctx = callbackParents.get(key);
   if (ctx) callbackParents.delete(key);
   return ctx;
+}
+
+/** Worker reports whose store step may have dispatched callbacks and not yet said which. */
+const reportsInFlight = new Set<Promise<unknown>>();
+
+/** Tracks a report's store step: a callback it dispatched can be triggered before the step's answer arrives. */
+export function trackReport<T>(step: Promise<T>): Promise<T> {
+  reportsInFlight.add(step);
+  const done = () => reportsInFlight.delete(step);
+  step.then(done, done);
+  return step;
+}
+
+/** The context a callback's trigger continues: the report that dispatched it (waiting for reports still answering). */
+export async function callbackParent(key: string): Promise<Context | undefined> {
+  const ctx = takeCallbackParent(key);
+  if (ctx || reportsInFlight.size === 0) return ctx;
+  await Promise.allSettled([...reportsInFlight]);
+  return takeCallbackParent(key);
 }
 
 export { context, SpanKind, SpanStatusCode, trace, type Context, type Span };

@@ -1,6 +1,6 @@
 import { DispatchError, type Dispatcher, type TriggerRequest } from "../dispatch/dispatcher.js";
 import { engineCalls, engineDuration, engineErrors } from "../observability/metrics.js";
-import { contextFromTraceparent, failSpan, SpanKind, takeCallbackParent, tracer, tracingOn, traceparentOf } from "../observability/tracing.js";
+import { callbackParent, contextFromTraceparent, failSpan, SpanKind, tracer, tracingOn, traceparentOf } from "../observability/tracing.js";
 
 /**
  * The engine with its calls counted and timed, failures counted by class, and (tracing on) a span per
@@ -11,9 +11,9 @@ import { contextFromTraceparent, failSpan, SpanKind, takeCallbackParent, tracer,
 export function observedDispatcher(inner: Dispatcher): Dispatcher {
   return {
     name: inner.name,
-    trigger: (req) => {
+    trigger: async (req) => {
       if (!tracingOn()) return measured("trigger", () => inner.trigger(req));
-      const parent = contextFromTraceparent(req.metadata.traceparent) ?? takeCallbackParent(req.key);
+      const parent = contextFromTraceparent(req.metadata.traceparent) ?? (await callbackParent(req.key));
       const span = tracer().startSpan(
         `engine trigger ${req.taskName}`,
         { kind: SpanKind.PRODUCER, attributes: { "mageflow.key": req.key, "mageflow.task_name": req.taskName, "mageflow.attempt": req.attempt, "mageflow.engine": inner.name } },

@@ -4,7 +4,7 @@ import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { toConnectError } from "../api/to-connect-error.js";
 import { log } from "../observability/log.js";
 import { recordAuthRefusal, rpcDuration, rpcHandled, rpcInFlight } from "../observability/metrics.js";
-import { context, contextFromHeaders, failSpan, rememberCallbackParent, SpanKind, trace, tracer, tracingOn, type Context, type Span } from "../observability/tracing.js";
+import { context, contextFromHeaders, failSpan, SpanKind, trace, tracer, tracingOn, type Context, type Span } from "../observability/tracing.js";
 import { namespaceOf } from "./call-notes.js";
 
 /** Which port a call came in on: the native gRPC port, or the HTTP port (Connect, gRPC-Web, gRPC). */
@@ -146,7 +146,6 @@ class MethodObserver {
     let outcome: Outcome = { code: OK, reason: "" };
     try {
       res = b.spanCtx ? await context.with(b.spanCtx, () => fn(req, ctx)) : await fn(req, ctx);
-      if (b.spanCtx) this.noteCallbacks(res, b.spanCtx);
       return res;
     } catch (e) {
       outcome = outcomeOf(e);
@@ -154,12 +153,6 @@ class MethodObserver {
     } finally {
       this.end(b, req, res, ctx, outcome);
     }
-  }
-
-  /** The callbacks a worker report dispatched continue this call's trace when they are triggered. */
-  private noteCallbacks(res: unknown, ctx: Context) {
-    const keys = (res as { dispatchedCallbacks?: unknown }).dispatchedCallbacks;
-    if (Array.isArray(keys)) for (const k of keys) if (typeof k === "string") rememberCallbackParent(k, ctx);
   }
 
   /** A stream: measured from its start to its end, whatever ends it (the caller, an error, shutdown). */

@@ -1,7 +1,7 @@
 import { ServiceError } from "../core/service-error.js";
 import { storeDuration, storeErrors } from "../observability/metrics.js";
-import { context, failSpan, SpanKind, trace, tracer, tracingOn, traceparentOf } from "../observability/tracing.js";
-import type { RunCommand, Store } from "../store/store.js";
+import { context, failSpan, rememberCallbackParent, SpanKind, trace, tracer, tracingOn, trackReport, traceparentOf } from "../observability/tracing.js";
+import type { CompleteResult, RunCommand, Store } from "../store/store.js";
 
 /** The store operations that are measured (each is one Lua script or one read on Redis). */
 const OPERATIONS = [
@@ -24,6 +24,8 @@ const OPERATIONS = [
   "currentRevision",
   "ping",
 ] as const satisfies readonly (keyof Store)[];
+
+const REPORTS = new Set<string>(["completeTask", "failTask"]);
 
 type AnyOp = (...args: unknown[]) => Promise<unknown>;
 
@@ -56,9 +58,11 @@ export function observedStore(inner: Store): Store {
       if (!trace.getSpan(parent)) return timed(args);
       if (op === "run") args = [withTraceparent(args[0] as RunCommand)];
       const span = tracer().startSpan(`store ${op}`, { kind: SpanKind.CLIENT, attributes: { "db.system": inner.kind, "db.operation.name": op } }, parent);
-      return context.with(trace.setSpan(parent, span), () => timed(args)).then(
+      const step = context.with(trace.setSpan(parent, span), () => timed(args)).then(
         (r) => {
           span.end();
+          // The callbacks a worker report dispatched continue the report's trace when they are triggered.
+          if (REPORTS.has(op)) for (const k of (r as CompleteResult).dispatched) rememberCallbackParent(k, parent);
           return r;
         },
         (e) => {
@@ -67,6 +71,7 @@ export function observedStore(inner: Store): Store {
           throw e;
         },
       );
+      return REPORTS.has(op) ? trackReport(step) : step;
     };
   }
   // Anything else (outbox, events, close, operations added later) is the store's own, unmeasured.
