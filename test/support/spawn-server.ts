@@ -4,6 +4,8 @@ export interface ServerProcess {
   proc: ChildProcess;
   grpcPort: number;
   httpPort: number;
+  /** Everything it wrote to stderr so far (its logs). */
+  stderr(): string;
   /** SIGKILL: a crash, nothing is flushed or closed. */
   crash(): Promise<void>;
   stop(): Promise<void>;
@@ -38,6 +40,7 @@ export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}): 
     proc,
     grpcPort: ports.grpc,
     httpPort: ports.http,
+    stderr: () => stderr,
     async crash() {
       proc.kill("SIGKILL");
       await exited;
