@@ -42,13 +42,13 @@ async def add(input: AddInput, ctx: Context) -> AddOutput:
 def record(input: EmptyModel, ctx: Context) -> Dict[str, Any]:
     """A plain function (runs in a thread): returns what it received, e.g. a callback's
     `mageflow_results` or `mageflow_error`."""
-    return dict(ctx.workflow_input)
+    return input.model_dump()  # EmptyModel keeps every field it is given
 
 
 @hatchet.task(name="py-flaky", retries=2)
 @with_signature
 async def flaky(input: EmptyModel, ctx: Context) -> Dict[str, Any]:
-    if ctx.workflow_input.get("fatal"):
+    if input.model_dump().get("fatal"):
         raise NonRetryableException("cannot work with this input")  # final at once
     raise RuntimeError(f"attempt {ctx.attempt_number} failed")  # final on the last of 3 attempts
 

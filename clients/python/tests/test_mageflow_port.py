@@ -83,8 +83,7 @@ async def test_the_ported_program_behaves_as_mageflow_describes(live_server: Liv
     assert seen["after_lock"] is SignatureStatus.SUSPENDED
 
     # remove(with_error, with_success): the signature and both callbacks are retired (MageFlow deleted them).
-    archive, ok, err = seen["removed"]
-    assert archive.signature.removed and ok.signature.removed and err.signature.removed
+    assert seen["removed"] == [None, None, None]
 
     assert seen["deleted"] is None
 
@@ -101,7 +100,7 @@ async def test_the_ported_program_behaves_as_mageflow_describes(live_server: Liv
         assert notify.run is not None
         assert notify.run.last_input == {"mageflow_results": {"total": 42}, "channel": "email"}
         failure = await client.load_signature(order.error_callbacks[0])
-        assert failure.removed  # the error branch is retired once the task is DONE
+        assert failure.removed  # the error branch is retired once the task is DONE (still readable here)
 
 
 async def test_refusals_name_the_difference_from_mageflow(live_server: LiveServer, connected: None) -> None:

@@ -1,7 +1,8 @@
-// A Hatchet worker whose tasks report to the MageFlow Signature Service (docs/clients/mageflow-go.md).
+// A Hatchet worker whose tasks report to the MageFlow Signature Service (docs/clients/hatchet-go.md).
 //
 // Run it with the engine's settings (HATCHET_CLIENT_TOKEN, HATCHET_CLIENT_HOST_PORT,
-// HATCHET_CLIENT_TLS_STRATEGY, ...) and the service's gRPC address in MAGEFLOW_SERVER:
+// HATCHET_CLIENT_TLS_STRATEGY, ...) and the service's gRPC address in MAGEFLOW_SERVER (default
+// 127.0.0.1:50051):
 //
 //	go run ./examples/worker
 package main
@@ -66,11 +67,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	address := os.Getenv("MAGEFLOW_SERVER")
-	if address == "" {
-		address = "127.0.0.1:50051"
-	}
-	reporter, err := mageflow.Dial(ctx, address)
+	reporter, err := mageflow.Dial(ctx, "") // MAGEFLOW_SERVER, MAGEFLOW_TOKEN
 	if err != nil {
 		log.Fatalf("mageflow: %v", err)
 	}

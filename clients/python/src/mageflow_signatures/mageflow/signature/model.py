@@ -86,11 +86,14 @@ class TaskSignature:
 
     @classmethod
     async def get_safe(cls, key: TaskIdentifierType) -> Optional["TaskSignature"]:
-        """The stored signature, or ``None`` if it does not exist (MageFlow's ``load_signature``)."""
+        """The stored signature, or ``None`` if it does not exist or was removed, as MageFlow's
+        ``load_signature`` (the service keeps a removed signature readable until it expires: the plain
+        client's ``load_signature`` returns it)."""
         try:
-            return cls(await get_client().load_signature(key))
+            sig = await get_client().load_signature(key)
         except NotFound:
             return None
+        return None if sig.removed else cls(sig)
 
     @classmethod
     async def delete_signature(cls, task_id: TaskIdentifierType) -> int:
