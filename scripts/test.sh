@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # THE test command (`npm test`). Runs these stages in order, stops at the first that fails, and always
 # prints a summary:
+#   deps       system packages the tests need, installed with apt-get when missing (redis-server, postgresql,
+#              curl, prometheus, python3-venv); the Hatchet engine build (scripts/hatchet-build.sh) starts in the background
+#              at once when absent, so it overlaps the stages before `hatchet`
 #   tools      scripts/tools.sh: pinned generators and the Python venv .tools/venv (idempotent)
 #   contract   scripts/check-contract.sh: buf lint/format/breaking, regeneration, gen/python + gen/go compile
 #   typecheck  tsc -p tsconfig.json (src, test, gen/ts, ...)
 #   console    scripts/console-build.sh (the web console's bundle); Debian chromium for the browser tests
 #   node       npm run build (dist/, for bin/mageflow.js), then node's test runner over every test/**/*.test.ts (through tsx)
+#              but test/hatchet-real/
 #   python     clients/python: pip install into .tools/venv, mypy --strict (also in .tools/hatchet with examples/python), then pytest
 #   go         clients/go and clients/go/hatchetworker: go vet, go test
+#   hatchet    test/hatchet-real/*.test.ts: the service and real SDK workers against a real Hatchet engine
+#              (scripts/hatchet-engine.sh, one private engine per test file); waits for the engine build
 #
 # Usage: scripts/test.sh [stage...]   (default: all; e.g. `npm test -- node` or `npm test -- python go`)
 # Environment: TEST_CONCURRENCY (node --test-concurrency, default 1).
@@ -16,7 +22,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 export PATH="$ROOT/node_modules/.bin:$PATH"
 
-ALL=(tools contract typecheck console node python go)
+ALL=(deps tools contract typecheck console node python go hatchet)
 STAGES=("$@")
 [ ${#STAGES[@]} -gt 0 ] || STAGES=("${ALL[@]}")
 for s in "${STAGES[@]}"; do
@@ -41,6 +47,35 @@ summary() {
   else
     echo "test.sh: interrupted"
   fi
+}
+
+# apt-get as root, else through sudo when there is one.
+apt_install() {
+  local sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo -n)
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+stage_deps() {
+  local missing=()
+  command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    apt_install "${missing[@]}" || { echo "could not install ${missing[*]} (run as root, or install them yourself)" >&2; return 1; }
+  fi
+  # The tests start their own redis-server and PostgreSQL on free ports; a CI machine needs no system instance.
+  if [ "${CI:-}" = true ] && command -v service >/dev/null 2>&1; then
+    service redis-server stop >/dev/null 2>&1 || true
+    service prometheus stop >/dev/null 2>&1 || true
+  fi
+  redis-server --version
+  ls -d /usr/lib/postgresql/*/bin | tail -1
+  if [ -n "${ENGINE_BUILD_LOG:-}" ]; then echo "hatchet engine: building in the background (log: $ENGINE_BUILD_LOG)"; fi
 }
 
 stage_tools() {
@@ -79,8 +114,9 @@ need_prometheus() {
 stage_node() {
   bash scripts/build.sh --if-needed || return 1 # the mageflow command (bin/mageflow.js) runs dist/
   shopt -s globstar nullglob
-  local files=(test/**/*.test.ts)
+  local all=(test/**/*.test.ts) files=() f
   shopt -u globstar nullglob
+  for f in "${all[@]}"; do [[ $f == test/hatchet-real/* ]] || files+=("$f"); done
   if [ ${#files[@]} -eq 0 ]; then
     echo "no test/**/*.test.ts files found" >&2
     return 1
@@ -115,7 +151,27 @@ stage_go() {
   (cd clients/go/hatchetworker && GOFLAGS=-mod=mod go vet ./... && GOFLAGS=-mod=mod go test -count=1 -v ./...)
 }
 
+stage_hatchet() {
+  local t0=$SECONDS bin
+  # Waits for the background build (it holds the build lock), or builds now.
+  bin=$(bash scripts/hatchet-build.sh) || { echo "engine build failed${ENGINE_BUILD_LOG:+ (log: $ENGINE_BUILD_LOG)}" >&2; return 1; }
+  echo "hatchet engine: $bin (waited $((SECONDS - t0))s)"
+  shopt -s nullglob
+  local files=(test/hatchet-real/*.test.ts)
+  shopt -u nullglob
+  [ ${#files[@]} -gt 0 ] || { echo "no test/hatchet-real/*.test.ts files found" >&2; return 1; }
+  echo "${#files[@]} test files"
+  CI=true node --import tsx --test --test-concurrency=1 "${files[@]}"
+}
+
 LOG_DIR=$(mktemp -d)
+# The engine build takes about 19 minutes on a fresh machine: start it now, alongside the other stages.
+ENGINE_BUILD_LOG=""
+if [[ " ${STAGES[*]} " == *" hatchet "* ]] && command -v go >/dev/null 2>&1; then
+  ENGINE_BUILD_LOG="${TMPDIR:-/tmp}/mageflow-hatchet-build.log"
+  nohup bash scripts/hatchet-build.sh >"$ENGINE_BUILD_LOG" 2>&1 </dev/null &
+  disown
+fi
 # One closing line over every test runner (node, pytest, go test), in the plain "N passed, N failed" form.
 count_tests() {
   local passed=0 failed=0 n
