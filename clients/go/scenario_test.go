@@ -20,11 +20,18 @@ const modulePath = "mageflow.dev/signatures/clients/go"
 // temporary folder.
 func userModule(t *testing.T, version string, extra string) string {
 	t.Helper()
-	dir := t.TempDir()
 	src, err := os.ReadFile(filepath.Join("testdata", "scenario", "main.go"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return userProgram(t, src, version, extra)
+}
+
+// userProgram writes a main package and its go.mod (requiring the client at version) into a new
+// temporary folder.
+func userProgram(t *testing.T, src []byte, version string, extra string) string {
+	t.Helper()
+	dir := t.TempDir()
 	gomod := "module example.com/scenario\n\ngo 1.26.0\n\nrequire " + modulePath + " " + version + "\n" + extra
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 		t.Fatal(err)
@@ -61,13 +68,19 @@ func baseEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-func TestLiveScenario(t *testing.T) {
-	addr := startServer(t)
+// checkoutReplace is the go.mod line pointing the client's module path at this checkout.
+func checkoutReplace(t *testing.T) string {
+	t.Helper()
 	here, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := userModule(t, "v0.0.0", "\nreplace "+modulePath+" => "+here+"\n")
+	return "\nreplace " + modulePath + " => " + here + "\n"
+}
+
+func TestLiveScenario(t *testing.T) {
+	addr := startServer(t)
+	dir := userModule(t, "v0.0.0", checkoutReplace(t))
 	env := baseEnv("GOFLAGS=-mod=mod", "GOWORK=off", "MAGEFLOW_SERVER="+addr)
 	goCmd(t, dir, env, "mod", "tidy")
 	if out := goCmd(t, dir, env, "run", "."); !strings.Contains(out, "scenario: passed") {

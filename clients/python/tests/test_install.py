@@ -87,3 +87,13 @@ def test_installed_package_runs_the_scenario(
     ran = subprocess.run([python, "scenario.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "scenario: passed" in ran.stdout
+
+
+def test_the_version_is_the_repository_version() -> None:
+    """One version for every artifact: the package.json of the repository (scripts/release-go.sh tags the Go
+    module with it too)."""
+    import json
+
+    from mageflow_signatures import __version__
+
+    assert __version__ == json.loads((REPO_ROOT / "package.json").read_text())["version"]
