@@ -138,6 +138,9 @@ stage_python() {
     src/mageflow_signatures ../../examples/python) || return 1
   local rc=0
   (cd clients/python && "$py" -m pytest -p no:cacheprovider -rs tests) || rc=$?
+  # The Hatchet worker helper's rules, beside hatchet-sdk (skipped above, where it is not installed).
+  (cd clients/python && PYTHONPATH=src "$ROOT/.tools/hatchet/bin/python" -m pytest -p no:cacheprovider \
+    tests/test_hatchet_worker.py) || rc=$?
   if [ "$rc" -eq 5 ]; then
     echo "pytest collected no tests: treated as a failure" >&2
     return 1
