@@ -5,13 +5,15 @@
 #              curl, prometheus, python3-venv); the Hatchet engine build (scripts/hatchet-build.sh) starts in the background
 #              at once when absent, so it overlaps the stages before `hatchet`
 #   tools      scripts/tools.sh: pinned generators and the Python venv .tools/venv (idempotent)
-#   contract   scripts/check-contract.sh: buf lint/format/breaking, regeneration, gen/python + gen/go compile
+#   contract   scripts/check-contract.sh: buf lint/format/breaking, regeneration, the generated Python/Go code loads
 #   typecheck  tsc -p tsconfig.json (src, test, gen/ts, ...)
 #   console    scripts/console-build.sh (the web console's bundle); Debian chromium for the browser tests
 #   node       npm run build (dist/, for bin/mageflow.js), then node's test runner over every test/**/*.test.ts (through tsx)
 #              but test/hatchet-real/
-#   python     clients/python: pip install into .tools/venv, mypy --strict (also in .tools/hatchet with examples/python), then pytest
-#   go         clients/go and clients/go/hatchetworker: go vet, go test
+#   python     clients/python: pip install into .tools/venv, mypy --strict (also in .tools/hatchet with examples/python), then
+#              pytest (with the sdist and wheel of scripts/release-python.sh installed into fresh venvs: tests/test_install.py)
+#   go         clients/go and clients/go/hatchetworker: go vet, go test (with the module installed through the file GOPROXY
+#              of scripts/release-go.sh in a clean module cache: clients/go/scenario_test.go)
 #   hatchet    test/hatchet-real/*.test.ts: the service and real SDK workers against a real Hatchet engine
 #              (scripts/hatchet-engine.sh, one private engine per test file); waits for the engine build
 #
@@ -129,7 +131,7 @@ stage_node() {
 stage_python() {
   local py="$ROOT/.tools/venv/bin/python"
   [ -x "$py" ] || { echo "$py missing (run scripts/tools.sh)" >&2; return 1; }
-  # A real (non-editable) install, as a user would do it: proves the package builds and carries gen/python.
+  # A real (non-editable) install, as a user would do it: proves the package builds and carries its generated code.
   "$py" -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps --force-reinstall \
     ./clients/python || return 1
   (cd clients/python && "$py" -m mypy --cache-dir "$ROOT/.tools/mypy-cache") || return 1
