@@ -2,6 +2,7 @@
 // stored through its HTTP API: RPC counters by protocol and code, the latency histogram, the outbox
 // while the engine holds every trigger and after it lets go, and the watch streams.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -116,5 +117,24 @@ describe("Prometheus scraping the service during a scenario", { skip: prometheus
     // 5 created PENDING; the 3 runs stay PENDING (a run starts only when a worker reports).
     await prom.until('mageflow_signatures{namespace="default",status="PENDING"}', (v) => v === 5);
     assert.equal(await prom.value('mageflow_signature_status_changes_total{namespace="default",status="PENDING"}'), 5);
+  });
+
+  it("runs every query of the Grafana dashboard and every alert of docs/operations.md, and exports every metric it documents", async () => {
+    const dashboard = JSON.parse(readFileSync("docs/grafana-dashboard.json", "utf8")) as { panels: { targets: { expr: string }[] }[] };
+    const operations = readFileSync("docs/operations.md", "utf8");
+    const alerts = [...operations.matchAll(/expr: (?:\|\n((?:\s{10}.*\n)+)|(.*)\n)/g)].map((m) => (m[1] ?? m[2]).trim());
+    assert.ok(alerts.length >= 8, `${alerts.length} alert expressions found`);
+    const queries = [...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)), ...alerts];
+    for (const q of queries) {
+      const promql = q.replaceAll("$__rate_interval", "1m").replaceAll("$job", ".+");
+      const res = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+      const body = (await res.json()) as { status: string; error?: string };
+      assert.equal(body.status, "success", `${promql}: ${body.error}`);
+    }
+    const exported = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
+    const documented = new Set([...operations.matchAll(/`(mageflow_[a-z_]+)`/g)].map((m) => m[1]));
+    for (const q of queries) for (const m of q.matchAll(/\b(mageflow_[a-z_]+?)(?:_bucket)?\b/g)) documented.add(m[1]);
+    assert.ok(documented.size >= 20, `${documented.size} metrics documented`);
+    for (const name of documented) assert.match(exported, new RegExp(`^# TYPE ${name} `, "m"), `${name} is documented but not exported`);
   });
 });
