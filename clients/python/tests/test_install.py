@@ -38,7 +38,7 @@ warnings.resetwarnings()  # the others' own warnings are theirs
 for extra in sys.argv[2:]:
     __import__(extra)
 print("installed:", here, "protobuf", md.version("protobuf"), "grpcio", md.version("grpcio"),
-      *[f"{m} {md.version(m.replace('_', '-'))}" for m in sys.argv[2:]])
+      *[f"{d} {md.version(d)}" for d in ("mageflow", "hatchet-sdk") if f"{d.replace('-', '_')}" in sys.modules])
 """
 
 
@@ -62,8 +62,12 @@ def clean_env(**extra: str) -> Dict[str, str]:
 CASES = {
     "wheel-oldest-runtime": ("wheel", ["protobuf==6.30.0", "grpcio==1.72.2"], []),
     "sdist-newest-runtime": ("sdist", [], []),
-    "wheel-with-mageflow-and-its-hatchet": ("wheel", [MAGEFLOW_WITH_HATCHET], ["mageflow", "hatchet_sdk"]),
-    "wheel-with-current-hatchet-sdk": ("wheel", [HATCHET_SDK], ["hatchet_sdk"]),
+    "wheel-with-mageflow-and-its-hatchet": (
+        "wheel", [MAGEFLOW_WITH_HATCHET], ["mageflow", "hatchet_sdk", "mageflow_signatures.mageflow"]
+    ),
+    "wheel-with-current-hatchet-sdk": (
+        "wheel", [HATCHET_SDK], ["hatchet_sdk", "mageflow_signatures.hatchet", "mageflow_signatures.mageflow"]
+    ),
 }
 
 
