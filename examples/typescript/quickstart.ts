@@ -1,11 +1,10 @@
-// The TypeScript client in one file. Start a server (`npx mageflow serve`), then:
-//   MAGEFLOW_SERVER=http://127.0.0.1:8080 npx tsx examples/typescript/quickstart.ts
+// The TypeScript client in one file (docs/clients/typescript.md). Against `npm start` (or `mageflow serve`):
+//   npm install @mageflow/signatures-client && npx tsx quickstart.ts
+import { setTimeout as sleep } from "node:timers/promises";
 import { createMageflowClient, EventType, eventTypeName, MageflowError, statusName } from "@mageflow/signatures-client";
 
-const client = createMageflowClient({
-  baseUrl: process.env.MAGEFLOW_SERVER ?? "http://127.0.0.1:8080",
-  token: process.env.MAGEFLOW_TOKEN,
-});
+// The address and token come from MAGEFLOW_SERVER and MAGEFLOW_TOKEN (default http://127.0.0.1:8080, no token).
+const client = createMageflowClient();
 
 // asign: a task with bound kwargs and callbacks for success and for error.
 const notify = await client.asign("notify", { kwargs: { channel: "email" } });
@@ -28,7 +27,12 @@ const events = (async () => {
 
 // aio_run_no_wait: the input is the message deep-merged with the kwargs (kwargs win).
 const run = await client.runNoWait(email.key, { subject: "hello" });
-const runId = run.runId || (await waitForRunId(email.key));
+// The run id comes with the answer once the engine took the run; a run still QUEUED gets it a little later.
+let runId = run.runId;
+while (!runId) {
+  await sleep(50);
+  runId = (await client.loadSignature(email.key)).run?.runId ?? "";
+}
 
 // What a worker does: ask before running, then report the result.
 const start = await client.startTask(email.key, runId);
@@ -56,11 +60,3 @@ console.log("resumed:", statusName((await client.resume(report.key)).taskStatus?
 }
 
 client.close();
-
-async function waitForRunId(key: string): Promise<string> {
-  for (;;) {
-    const runId = (await client.loadSignature(key)).run?.runId;
-    if (runId) return runId;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
