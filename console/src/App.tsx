@@ -19,7 +19,10 @@ export function App() {
   useEffect(() => {
     const stored = sessionStorage.getItem(TOKEN_KEY) ?? "";
     fetchSession(stored)
-      .then((session) => setAuth({ token: stored, session }))
+      .then((session) => {
+        performance.mark("mageflow:session");
+        setAuth({ token: stored, session });
+      })
       .catch(() => sessionStorage.removeItem(TOKEN_KEY))
       .finally(() => setChecking(false));
   }, []);

@@ -11,7 +11,9 @@ const RECENT_FAILURES = 10;
 export function Overview({ live, token, session }: { live: LiveSignatures; token: string; session: Session }) {
   const [watchers, setWatchers] = useState(session.watchers);
   useEffect(() => {
-    const t = setInterval(() => fetchSession(token).then((s) => setWatchers(s.watchers), () => {}), 5000);
+    const refresh = () => fetchSession(token).then((s) => setWatchers(s.watchers), () => {});
+    void refresh();
+    const t = setInterval(refresh, 5000);
     return () => clearInterval(t);
   }, [token]);
 

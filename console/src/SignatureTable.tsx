@@ -1,11 +1,11 @@
-import { Alert, Anchor, Button, Group, NativeSelect, Stack, Table, Text, TextInput, Title } from "@mantine/core";
-import { useMemo, useState } from "react";
+import { Alert, Button, Group, NativeSelect, Stack, Text, TextInput, Title } from "@mantine/core";
+import { memo, useEffect, useMemo, useState } from "react";
+import "./table.css";
 import { Status, type Signature } from "../../gen/ts/mageflow/v1/signature_pb";
-import { dispatchName, shortKey, STATUSES, statusName, time } from "./format";
+import { dispatchName, shortKey, STATUS_COLORS, STATUSES, statusName, time } from "./format";
 import type { LiveSignatures } from "./live";
 import { compare, pageOf, positionOf, type Position } from "./order";
 import { hrefOf } from "./route";
-import { StatusBadge } from "./StatusBadge";
 
 const PAGE_SIZES = ["25", "50", "100", "1000"];
 const SIZE_KEY = "mageflow-console-page-size";
@@ -34,6 +34,11 @@ export function SignatureTable({ live }: { live: LiveSignatures }) {
   }, [live.version, status, task, container]);
 
   const page = pageOf(sorted, anchor, Number(size));
+  // For load measurements: when the first full page of the snapshot was drawn.
+  useEffect(() => {
+    if (live.loadedAt === undefined || page.rows.length === 0 || performance.getEntriesByName("mageflow:table-shown").length > 0) return;
+    requestAnimationFrame(() => performance.mark("mageflow:table-shown", { detail: { rows: page.rows.length } }));
+  }, [live.loadedAt, page.rows.length]);
   const filter = (set: (v: string) => void) => (v: string) => {
     set(v);
     setAnchor(undefined);
@@ -75,24 +80,24 @@ export function SignatureTable({ live }: { live: LiveSignatures }) {
           </Group>
         </Alert>
       )}
-      <Table striped highlightOnHover stickyHeader aria-label="Signatures" data-testid="signature-table" data-rows={page.rows.length}>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th scope="col">Key</Table.Th>
-            <Table.Th scope="col">Task</Table.Th>
-            <Table.Th scope="col">Status</Table.Th>
-            <Table.Th scope="col">Dispatch</Table.Th>
-            <Table.Th scope="col">Created</Table.Th>
-            <Table.Th scope="col">Updated</Table.Th>
-            <Table.Th scope="col">Container</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
+      <table className="sig-table" aria-label="Signatures" data-testid="signature-table" data-rows={page.rows.length}>
+        <thead>
+          <tr>
+            <th scope="col">Key</th>
+            <th scope="col">Task</th>
+            <th scope="col">Status</th>
+            <th scope="col">Dispatch</th>
+            <th scope="col">Created</th>
+            <th scope="col">Updated</th>
+            <th scope="col">Container</th>
+          </tr>
+        </thead>
+        <tbody>
           {page.rows.map((s) => (
             <Row key={s.key} s={s} />
           ))}
-        </Table.Tbody>
-      </Table>
+        </tbody>
+      </table>
       {page.total === 0 && <Text c="dimmed">{live.state === "loading" ? "Loading…" : "No signature matches."}</Text>}
       <Group justify="space-between">
         <Text size="sm" data-testid="page-range" aria-live="polite">
@@ -111,22 +116,26 @@ export function SignatureTable({ live }: { live: LiveSignatures }) {
   );
 }
 
-function Row({ s }: { s: Signature }) {
+const Row = memo(function Row({ s }: { s: Signature }) {
+  const status = statusName(s.taskStatus?.status ?? Status.UNSPECIFIED);
+  const c = STATUS_COLORS[status] ?? STATUS_COLORS.unknown;
   return (
-    <Table.Tr data-key={s.key} data-status={statusName(s.taskStatus?.status ?? Status.UNSPECIFIED)}>
-      <Table.Td>
-        <Anchor href={hrefOf({ page: "signature", key: s.key })} ff="monospace" size="sm" title={s.key}>
+    <tr data-key={s.key} data-status={status}>
+      <td>
+        <a href={hrefOf({ page: "signature", key: s.key })} title={s.key}>
           {shortKey(s.key)}
-        </Anchor>
-      </Table.Td>
-      <Table.Td>{s.taskName}</Table.Td>
-      <Table.Td>
-        <StatusBadge status={s.taskStatus?.status} />
-      </Table.Td>
-      <Table.Td>{dispatchName(s.run?.dispatchState)}</Table.Td>
-      <Table.Td>{time(s.creationTime)}</Table.Td>
-      <Table.Td>{time(s.updateTime)}</Table.Td>
-      <Table.Td ff="monospace">{s.containerKey ? shortKey(s.containerKey) : "—"}</Table.Td>
-    </Table.Tr>
+        </a>
+      </td>
+      <td>{s.taskName}</td>
+      <td>
+        <span className="status-badge" style={{ backgroundColor: c.bg, color: c.fg }}>
+          {status}
+        </span>
+      </td>
+      <td>{dispatchName(s.run?.dispatchState)}</td>
+      <td>{time(s.creationTime)}</td>
+      <td>{time(s.updateTime)}</td>
+      <td className="mono">{s.containerKey ? shortKey(s.containerKey) : "—"}</td>
+    </tr>
   );
-}
+});

@@ -75,7 +75,10 @@ export class LiveSignatures {
             reload = false;
             this.byKey.clear();
             for (const [k, s] of snapshot!) this.byKey.set(k, s);
-            this.loadedAt ??= performance.now();
+            if (this.loadedAt === undefined) {
+              this.loadedAt = performance.now();
+              performance.mark("mageflow:snapshot");
+            }
             this.setState("live");
           }
           this.changed();
