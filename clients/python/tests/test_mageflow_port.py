@@ -11,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List
 
 import pytest
 
@@ -51,9 +51,15 @@ def connected(live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> Itera
 
 
 async def test_the_ported_program_behaves_as_mageflow_describes(live_server: LiveServer, connected: None) -> None:
-    async def another_process(key: str) -> None:
+    async def another_process(key: str) -> List[BaseException]:
+        refusals: List[BaseException] = []
         async with Client(live_server.grpc_address) as other:
-            await other.resume(key)
+            for attempt in (other.resume(key), other.delete(key)):
+                try:
+                    await attempt
+                except BaseException as e:
+                    refusals.append(e)
+        return refusals
 
     seen: Dict[str, Any] = await load_ported().main(another_process)
 
@@ -68,18 +74,19 @@ async def test_the_ported_program_behaves_as_mageflow_describes(live_server: Liv
     assert seen["after_suspend"] is SignatureStatus.SUSPENDED
     assert seen["after_resume"] is SignatureStatus.PENDING  # the previous status is restored
 
-    run = seen["run"]
-    assert run.dispatch_state in (DispatchState.QUEUED, DispatchState.TRIGGERED)
-    assert run.signature.run.last_input == {"order_id": 7, "items": ["book"], "priority": "high"}
+    parked = seen["run_while_suspended"]
+    assert parked.dispatch_state is DispatchState.PARKED and parked.run_id == ""  # not sent to Hatchet
+    run = seen["run"]  # resume sent it
+    assert run.attempt == 2 and run.dispatch_state in (DispatchState.QUEUED, DispatchState.TRIGGERED)
+    assert run.last_input == {"order_id": 7, "items": ["book"], "priority": "high"}
 
     paused = seen["cleanup_paused"]
     assert (paused.status, paused.last_status) == (SignatureStatus.SUSPENDED, SignatureStatus.PENDING)
     assert seen["cleanup_interrupted"] is SignatureStatus.INTERRUPTED
 
     # Inside lock_task the holder suspended it; a change from outside the lock was refused and said why.
-    refused = seen["changed_while_locked"]
-    assert isinstance(refused, SignatureLocked)
-    assert refused.reason == "SIGNATURE_LOCKED"
+    refusals = seen["changed_while_locked"]
+    assert len(refusals) == 2 and all(isinstance(e, SignatureLocked) for e in refusals), refusals
     assert seen["after_lock"] is SignatureStatus.SUSPENDED
 
     # remove(with_error, with_success): the signature and both callbacks are retired (MageFlow deleted them).
