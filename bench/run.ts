@@ -18,6 +18,7 @@ import { body, decode, PATH, steps } from "./lib/bodies.js";
 import { h2load, loadgen, type Cell, type Step, type Timing } from "./lib/drivers.js";
 import { busySeconds, cpuMeter, pinned, pinning, ROOT, round, rssMiB, run, sleep, startNoop, startRedis, startService, type NoopStack } from "./lib/proc.js";
 import type { LimitConfig, LimitOp, LimitResult } from "./store-limit.js";
+import { observabilityCost, observabilityTable, type ObservabilityRow } from "./observability-cost.js";
 
 // ---------------------------------------------------------------- options
 
@@ -29,7 +30,7 @@ const opt = (name: string) => {
 };
 const QUICK = argv.includes("--quick");
 if (argv.includes("--no-pin")) pinning.enabled = false;
-const SECTIONS = ["baselines", "memory", "connect", "redis", "calls", "limit", "watch"] as const;
+const SECTIONS = ["baselines", "memory", "connect", "redis", "calls", "limit", "watch", "observability"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = opt("only")?.split(",");
 const skip = new Set(opt("skip")?.split(",") ?? []);
@@ -751,11 +752,14 @@ async function main() {
     }
   }
 
+  let observability: { rows: ObservabilityRow[]; otlpRequests: number } | undefined;
+  if (on("observability")) await section("observability", async () => void (observability = await observabilityCost(CONCS, T, log)));
+
   addRatios();
   const tgt = targets(calls?.ops, watch);
   const elapsedS = round((Date.now() - started) / 1000 - waitedS, 1);
   const loadAfter = os.loadavg().map((x) => round(x, 2));
-  const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, source, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, targets: tgt, notes };
+  const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, source, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, observability, targets: tgt, notes };
   mkdirSync(`${ROOT}bench/results`, { recursive: true });
   const file = `${ROOT}bench/results/${date.toISOString().replace(/[:.]/g, "-")}.json`;
   writeFileSync(file, JSON.stringify(result, null, 2));
@@ -784,6 +788,10 @@ async function main() {
         `  ${String(w.watchers).padStart(8)}  ${fmt(w.writerRate).padStart(8)}  ${fmt(w.deliveredPerS).padStart(14)}  ${fmt(w.expectedPerS).padStart(13)}  ${fmt(w.p50Ms, 1).padStart(6)}  ${fmt(w.p99Ms, 1).padStart(6)}  ${fmt(w.maxMs, 1).padStart(6)}  ${`${w.rssBeforeMiB}→${w.rssPeakMiB}`.padStart(19)}  ${String(w.serverCpu ?? "").padStart(7)}  ${JSON.stringify(w.streamErrors)}`,
       );
     }
+  }
+  if (observability) {
+    out.push(`\nCost of metrics and tracing (memory store, gRPC port; off: MAGEFLOW_UNINSTRUMENTED=1; tracing: OTLP/HTTP to a local sink, ${observability.otlpRequests} exports)`);
+    out.push(observabilityTable(observability.rows));
   }
   if (tgt.length) {
     out.push("\nTargets (issue 9)");

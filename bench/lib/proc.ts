@@ -115,7 +115,7 @@ export interface ServerProc extends Proc {
 }
 
 /** The service as `mageflow serve` runs it, started with node directly so that `pid` is the server itself. */
-export async function startService(o: { redisUrl?: string; cpuProfDir?: string; extra?: string[] } = {}): Promise<ServerProc> {
+export async function startService(o: { redisUrl?: string; cpuProfDir?: string; extra?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ServerProc> {
   const args = [
     ...(o.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", o.cpuProfDir] : []),
     "--import",
@@ -129,7 +129,7 @@ export async function startService(o: { redisUrl?: string; cpuProfDir?: string; 
     ...(o.redisUrl ? ["--redis-url", o.redisUrl] : []),
     ...(o.extra ?? []),
   ];
-  const env = { ...process.env };
+  const env = { ...process.env, ...o.env };
   delete env.REDIS_URL;
   delete env.HATCHET_CLIENT_TOKEN;
   const { proc, match } = await launch(process.execPath, args, /mageflow listening grpc=[\d.]+:(\d+) http=[\d.]+:(\d+) store=(\w+) dispatcher=(\w+)/, { env, role: "server", pinWhenReady: true });

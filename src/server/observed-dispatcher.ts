@@ -1,6 +1,7 @@
 import { DispatchError, type Dispatcher, type TriggerRequest } from "../dispatch/dispatcher.js";
 import { engineCalls, engineDuration, engineErrors } from "../observability/metrics.js";
 import { callbackParent, contextFromTraceparent, failSpan, SpanKind, tracer, tracingOn, traceparentOf } from "../observability/tracing.js";
+import { INSTRUMENTED } from "./instrumented.js";
 
 /**
  * The engine with its calls counted and timed, failures counted by class, and (tracing on) a span per
@@ -9,6 +10,7 @@ import { callbackParent, contextFromTraceparent, failSpan, SpanKind, tracer, tra
  * reports continue it.
  */
 export function observedDispatcher(inner: Dispatcher): Dispatcher {
+  if (!INSTRUMENTED) return inner;
   return {
     name: inner.name,
     trigger: async (req) => {

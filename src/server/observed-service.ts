@@ -6,6 +6,7 @@ import { log } from "../observability/log.js";
 import { recordAuthRefusal, rpcDuration, rpcHandled, rpcInFlight } from "../observability/metrics.js";
 import { context, contextFromHeaders, failSpan, SpanKind, trace, tracer, tracingOn, type Context, type Span } from "../observability/tracing.js";
 import { namespaceOf } from "./call-notes.js";
+import { INSTRUMENTED } from "./instrumented.js";
 
 /** Which port a call came in on: the native gRPC port, or the HTTP port (Connect, gRPC-Web, gRPC). */
 export type ListenerKind = "grpc" | "http";
@@ -49,6 +50,7 @@ interface Outcome {
  * (debug when it succeeded). Request and response bodies are never logged or put on a span.
  */
 export function observedService<S extends DescService>(service: S, impl: ServiceImpl<S>, listener: ListenerKind): ServiceImpl<S> {
+  if (!INSTRUMENTED) return impl;
   const out: Record<string, AnyFn> = {};
   for (const m of service.methods) {
     const fn = (impl as unknown as Record<string, AnyFn>)[m.localName].bind(impl);

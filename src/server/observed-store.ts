@@ -2,6 +2,7 @@ import { ServiceError } from "../core/service-error.js";
 import { storeDuration, storeErrors } from "../observability/metrics.js";
 import { context, failSpan, rememberCallbackParent, SpanKind, trace, tracer, tracingOn, trackReport, traceparentOf } from "../observability/tracing.js";
 import type { CompleteResult, RunCommand, Store } from "../store/store.js";
+import { INSTRUMENTED } from "./instrumented.js";
 
 /** The store operations that are measured (each is one Lua script or one read on Redis). */
 const OPERATIONS = [
@@ -36,6 +37,7 @@ type AnyOp = (...args: unknown[]) => Promise<unknown>;
  * (`traceparent`, the key Hatchet propagates), unless the caller set one.
  */
 export function observedStore(inner: Store): Store {
+  if (!INSTRUMENTED) return inner;
   const out: Record<string, unknown> = {};
   for (const op of OPERATIONS) {
     const fn = (inner[op] as AnyOp).bind(inner);
