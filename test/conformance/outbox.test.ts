@@ -43,6 +43,25 @@ for (const b of backends()) {
       return { store, create, run, drain };
     };
 
+    it("stats: entries not yet acknowledged (delivered or not) and the age of the oldest, for the metrics", async () => {
+      const { store, create, run } = await setup();
+      assert.deepEqual(await store.outbox.stats(), { entries: 0, oldestAgeMs: 0 });
+      await run(await create());
+      await sleep(30);
+      await run(await create());
+      const two = await store.outbox.stats();
+      assert.equal(two.entries, 2);
+      assert.ok(two.oldestAgeMs >= 25 && two.oldestAgeMs < 10_000, `oldest ${two.oldestAgeMs} ms`);
+      const [first, second] = await store.outbox.read("test", 1, 0).then(async (a) => [...a, ...(await store.outbox.read("test", 1, 0))]);
+      assert.equal((await store.outbox.stats()).entries, 2, "delivered but unacknowledged entries still count");
+      await store.outbox.ack([first.id]);
+      const one = await store.outbox.stats();
+      assert.equal(one.entries, 1);
+      assert.ok(one.oldestAgeMs < two.oldestAgeMs + 5, "the oldest is now the second entry");
+      await store.outbox.ack([second.id]);
+      assert.deepEqual(await store.outbox.stats(), { entries: 0, oldestAgeMs: 0 });
+    });
+
     it("Run writes a trigger with the change; a suspended Run parks and Resume triggers attempt 2", async () => {
       const { store, create, run, drain } = await setup();
       const key = await create();
