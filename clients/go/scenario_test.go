@@ -27,12 +27,16 @@ func userModule(t *testing.T, version string, extra string) string {
 	return userProgram(t, src, version, extra)
 }
 
-// userProgram writes a main package and its go.mod (requiring the client at version) into a new
-// temporary folder.
+// userProgram writes a main package and its go.mod (requiring the client at version, unless "") into a
+// new temporary folder.
 func userProgram(t *testing.T, src []byte, version string, extra string) string {
 	t.Helper()
 	dir := t.TempDir()
-	gomod := "module example.com/scenario\n\ngo 1.26.0\n\nrequire " + modulePath + " " + version + "\n" + extra
+	gomod := "module example.com/scenario\n\ngo 1.26.0\n"
+	if version != "" {
+		gomod += "\nrequire " + modulePath + " " + version + "\n"
+	}
+	gomod += extra
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +124,8 @@ func TestInstalledModuleFromProxyFolder(t *testing.T) {
 	// The module cache is read-only; empty it so t.TempDir can remove it.
 	t.Cleanup(func() { _ = exec.Command("chmod", "-R", "u+w", gopath).Run() })
 
-	dir := userModule(t, version, "")
+	dir := userModule(t, "", "")
+	goCmd(t, dir, env, "get", modulePath+"@"+version) // as docs/clients/go.md says
 	goCmd(t, dir, env, "mod", "tidy")
 	list := goCmd(t, dir, env, "list", "-m", "-f", "{{.Path}} {{.Version}} {{.Dir}}", modulePath)
 	if !strings.HasPrefix(list, modulePath+" "+version+" "+gopath) {
