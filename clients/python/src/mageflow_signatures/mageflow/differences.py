@@ -37,7 +37,8 @@ DIFFERENCES: Dict[str, str] = {
         "(asign the callbacks first)"
     ),
     "SIGNATURE_NOT_FOUND": (
-        "MageFlow ignored operations on a missing signature; the service answers NOT_FOUND"
+        "the signature does not exist or expired (MageFlow's helpers raised KeyNotFound or ignored it); "
+        "load_signature() returns None for it"
     ),
 }
 
