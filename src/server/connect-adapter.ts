@@ -1,7 +1,7 @@
 import type http from "node:http";
 import type http2 from "node:http2";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
-import { fromBinary, fromJsonString, type DescMessage } from "@bufbuild/protobuf";
+import { fromBinary, fromJsonString, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, createConnectRouter, createContextValues, type ConnectRouter, type ConnectRouterOptions } from "@connectrpc/connect";
 import {
   compressionBrotli,
@@ -12,6 +12,7 @@ import {
 import type { UniversalServerRequest } from "@connectrpc/connect/protocol";
 import { log } from "../observability/log.js";
 import { CALL_INFO, type CallInfo } from "../auth/call-info.js";
+import { drainLimit } from "./body-limits.js";
 
 type NodeHandlerFn = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => void;
 type NodeResponse = Parameters<typeof universalResponseToNodeResponse>[1];
@@ -19,6 +20,11 @@ type NodeResponse = Parameters<typeof universalResponseToNodeResponse>[1];
 export interface ConnectHandlerOptions extends Partial<ConnectRouterOptions> {
   routes: (router: ConnectRouter) => void;
   readMaxBytes: number;
+  /**
+   * Whether the request's headers admit it (a known token whose role may call the method).
+   * A request not admitted is answered by the gate without its body being read or decompressed.
+   */
+  admits?: (header: Headers, method: DescMethod) => boolean;
 }
 
 /**
@@ -30,6 +36,10 @@ export interface ConnectHandlerOptions extends Partial<ConnectRouterOptions> {
  *   does not decode (or is over the size limit) is replaced by an empty message and the call
  *   is answered by the gate, after authentication, in each protocol's format:
  *   INVALID_ARGUMENT (or RESOURCE_EXHAUSTED REQUEST_TOO_LARGE).
+ * Bodies cost the server nothing before the caller is known: a request whose headers are not
+ * admitted (`admits`) gets an empty message and the rest of its body is discarded unread. An
+ * admitted body is read up to the size limit and holds exactly one message, decompressed at
+ * most once and to at most `readMaxBytes`.
  */
 export function connectHandler(opts: ConnectHandlerOptions): NodeHandlerFn {
   const { routes, ...routerOptions } = opts;
@@ -46,7 +56,8 @@ export function connectHandler(opts: ConnectHandlerOptions): NodeHandlerFn {
     }
     const info: CallInfo = { connection: "stream" in req ? req.stream.session : req.socket };
     const uReq = universalRequestFromNodeRequest(req, res, undefined, createContextValues().set(CALL_INFO, info));
-    checkBody(uReq, handler.method.input, opts.readMaxBytes, info, opts.jsonOptions)
+    const admitted = opts.admits?.(uReq.header, handler.method) ?? true;
+    (admitted ? checkBody(uReq, handler.method.input, opts.readMaxBytes, info, opts.jsonOptions) : Promise.resolve(withoutBody(uReq)))
       .then((checked) => handler(checked))
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((reason) => {
@@ -60,8 +71,6 @@ export function connectHandler(opts: ConnectHandlerOptions): NodeHandlerFn {
   };
 }
 
-/** A too-large body is read and dropped up to this many bytes (or twice the limit); beyond, the connection breaks. */
-const DRAIN_LIMIT = 16 * 1024 * 1024;
 
 interface Framing {
   enveloped: boolean;
@@ -91,22 +100,22 @@ async function checkBody(
   const framing = framingOf(uReq.header.get("content-type"));
   const body = uReq.body;
   if (uReq.method !== "POST" || !framing || typeof body !== "object" || body === null || !(Symbol.asyncIterator in body)) return uReq;
-  // Read the whole body. One too large is read to its end and dropped (up to DRAIN_LIMIT), so the
+  // Read the whole body. One too large is read to its end and dropped (up to the drain limit), so the
   // client, still sending, can read the answer: RESOURCE_EXHAUSTED REQUEST_TOO_LARGE. (Left unread,
-  // an HTTP/1.1 client would see the connection reset instead.) Beyond DRAIN_LIMIT, Connect answers.
+  // an HTTP/1.1 client would see the connection reset instead.) Beyond it, Connect answers.
   const it = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
   const chunks: Uint8Array[] = [];
   const limit = readMaxBytes + (framing.enveloped ? 5 : 0);
-  const drainLimit = Math.max(DRAIN_LIMIT, 2 * limit);
+  const drain = drainLimit(readMaxBytes);
   let size = 0;
   for (;;) {
     const r = await it.next();
     if (r.done) break;
     size += r.value.byteLength;
     if (size <= limit) chunks.push(r.value);
-    else if (size > drainLimit) return { ...uReq, body: replay([], it) };
+    else if (size > drain) return { ...uReq, body: replay([], it) };
   }
-  let problem: string | undefined;
+  let problem: Problem;
   if (size > limit) {
     info.tooLarge = readMaxBytes;
   } else {
@@ -118,9 +127,14 @@ async function checkBody(
       : (b) => void fromJsonString(input, new TextDecoder().decode(b), { ignoreUnknownFields });
     problem = framing.enveloped ? envelopedProblem(bytes, input, decode, encoding, readMaxBytes) : messageProblem(bytes, input, decode, encoding, readMaxBytes);
     if (problem === undefined) return { ...uReq, body: replay([bytes]) };
-    info.badRequest = problem;
+    if (problem === TOO_LARGE) info.tooLarge = readMaxBytes;
+    else info.badRequest = problem;
   }
-  // An empty message in the request's own format, so that Connect goes on to the gate.
+  return emptyRequest(uReq, framing);
+}
+
+/** An empty message in the request's own format, so that Connect goes on to the gate. */
+function emptyRequest(uReq: UniversalServerRequest, framing: Framing): UniversalServerRequest {
   const empty = framing.binary ? new Uint8Array(0) : new TextEncoder().encode("{}");
   const replacement = framing.enveloped ? Buffer.concat([Buffer.from([0, 0, 0, 0, empty.length]), empty]) : empty;
   const header = new Headers(uReq.header);
@@ -129,8 +143,36 @@ async function checkBody(
   return { ...uReq, header, body: replay([replacement]) };
 }
 
+/** The request with an empty message in place of its body, which is read and dropped in the background (up to the drain limit). */
+function withoutBody(uReq: UniversalServerRequest): UniversalServerRequest {
+  const framing = framingOf(uReq.header.get("content-type"));
+  const body = uReq.body;
+  if (uReq.method !== "POST" || !framing || typeof body !== "object" || body === null || !(Symbol.asyncIterator in body)) return uReq;
+  void discard((body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]());
+  return emptyRequest(uReq, framing);
+}
+
+async function discard(it: AsyncIterator<Uint8Array>) {
+  let size = 0;
+  try {
+    while (size <= drainLimit(0)) {
+      const r = await it.next();
+      if (r.done) return;
+      size += r.value.byteLength;
+    }
+    await it.return?.();
+  } catch {
+    // the client went away
+  }
+}
+
+/** A message that decompresses past the size limit. */
+const TOO_LARGE = Symbol("too large");
+/** Why a body is refused (a description, or TOO_LARGE), or undefined when Connect may parse it. */
+type Problem = string | typeof TOO_LARGE | undefined;
+
 /** Why one (possibly compressed) message does not decode, or undefined (also when Connect should judge it). */
-function messageProblem(data: Uint8Array, input: DescMessage, decode: Decode, encoding: string, readMaxBytes: number): string | undefined {
+function messageProblem(data: Uint8Array, input: DescMessage, decode: Decode, encoding: string, readMaxBytes: number): Problem {
   let bytes = data;
   if (encoding !== "identity") {
     try {
@@ -138,7 +180,7 @@ function messageProblem(data: Uint8Array, input: DescMessage, decode: Decode, en
       else if (encoding === "br") bytes = brotliDecompressSync(data, { maxOutputLength: readMaxBytes });
       else return undefined; // an encoding Connect does not accept: it says so
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") return undefined; // Connect: RESOURCE_EXHAUSTED
+      if ((e as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") return TOO_LARGE;
       return `the ${encoding} body could not be decompressed`;
     }
   }
@@ -150,7 +192,12 @@ function messageProblem(data: Uint8Array, input: DescMessage, decode: Decode, en
   }
 }
 
-function envelopedProblem(bytes: Uint8Array, input: DescMessage, decode: Decode, encoding: string, readMaxBytes: number): string | undefined {
+/**
+ * The envelopes are checked first, without decompressing anything: every RPC of the service takes
+ * exactly one request message. Only then is that one message decompressed and decoded.
+ */
+function envelopedProblem(bytes: Uint8Array, input: DescMessage, decode: Decode, encoding: string, readMaxBytes: number): Problem {
+  const frames: { flags: number; data: Uint8Array }[] = [];
   for (let off = 0; off < bytes.length; ) {
     const flags = bytes[off];
     // Connect looks at the compressed flag before anything else: it must not meet one it cannot decompress.
@@ -162,10 +209,11 @@ function envelopedProblem(bytes: Uint8Array, input: DescMessage, decode: Decode,
     off += 5 + len;
     // Requests carry message frames only (flag 0, or 1 compressed); Connect would parse any other as a message too.
     if ((flags & ~1) !== 0) return `envelope flags 0x${flags.toString(16)} are not allowed in a request`;
-    const p = messageProblem(data, input, decode, flags & 1 ? encoding : "identity", readMaxBytes);
-    if (p !== undefined) return p;
+    frames.push({ flags, data });
+    if (frames.length > 1) return "more than one request message (every RPC of this service takes exactly one)";
   }
-  return undefined;
+  if (frames.length === 0) return undefined; // Connect: no message
+  return messageProblem(frames[0].data, input, decode, frames[0].flags & 1 ? encoding : "identity", readMaxBytes);
 }
 
 async function* replay(chunks: Uint8Array[], rest?: AsyncIterator<Uint8Array>): AsyncIterable<Uint8Array> {

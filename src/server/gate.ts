@@ -45,6 +45,15 @@ export class Gate {
     return { identity, namespace: await this.registry.get(identity.namespace), info };
   }
 
+  /** Whether a call's headers admit it: a known token whose role may call `method` (the body is not looked at). */
+  admits(requestHeader: Headers, method: DescMethod): boolean {
+    try {
+      return allowed(this.auth.authenticate({ requestHeader }).role, method);
+    } catch {
+      return false;
+    }
+  }
+
   /** Takes a watch slot for the caller (RESOURCE_EXHAUSTED TOO_MANY_WATCHES when none is left). */
   watchSlot(identity: Identity, connection: unknown) {
     return this.watches.acquire(identity, connection);

@@ -7,9 +7,12 @@ import { attachCallInfo } from "../auth/call-info.js";
  * - a request body that is not a valid message does not become grpc-js's INTERNAL
  *   "Error deserializing request": it is answered INVALID_ARGUMENT by the gate (after
  *   authentication), like on the Connect port;
+ * - a request message larger than `maxRequestBytes` (grpc-js reads up to `receiveLimit(…)`, so that
+ *   the client can finish sending and read the answer) is answered RESOURCE_EXHAUSTED
+ *   REQUEST_TOO_LARGE by the gate, like on the Connect port;
  * - each stream's request carries its connection (the peer address), for per-connection limits.
  */
-export function hardenedServer(server: grpc.Server, services: DescService[]): Pick<grpc.Server, "addService"> {
+export function hardenedServer(server: grpc.Server, services: DescService[], maxRequestBytes: number): Pick<grpc.Server, "addService"> {
   const inputs = new Map(services.flatMap((s) => s.methods.map((m) => [`/${s.typeName}/${m.name}`, m.input] as [string, DescMessage])));
   return {
     addService(definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation) {
@@ -22,6 +25,11 @@ export function hardenedServer(server: grpc.Server, services: DescService[]): Pi
           : {
               ...d,
               requestDeserialize: (bytes: Buffer) => {
+                if (bytes.length > maxRequestBytes) {
+                  const empty = create(input);
+                  attachCallInfo(empty, { tooLarge: maxRequestBytes });
+                  return empty;
+                }
                 try {
                   return d.requestDeserialize(bytes);
                 } catch (e) {

@@ -12,7 +12,9 @@ import { addGrpcService } from "../api/grpc-adapter.js";
 import { signatureResponseEncoder } from "../api/signature-cache.js";
 import { encodeWatchResponse } from "../api/event-cache.js";
 import type { Config } from "../config.js";
+import { drainLimit } from "./body-limits.js";
 import { hardenedServer } from "./grpc-hardening.js";
+import { transportErrors } from "./grpc-transport-errors.js";
 import type { HealthMonitor } from "./health.js";
 import { reflectionFor } from "./reflection.js";
 
@@ -28,8 +30,11 @@ export interface Listener {
 
 /** The native gRPC port: both services, standard health and reflection (those two need no token). */
 export async function startGrpcListener(config: Config, impls: Impls, health: HealthMonitor): Promise<Listener> {
-  const server = new grpc.Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
-  const hardened = hardenedServer(server, [SignatureService, WorkerService]) as grpc.Server;
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": drainLimit(config.maxRequestBytes),
+    interceptors: [transportErrors(config.maxRequestBytes)],
+  });
+  const hardened = hardenedServer(server, [SignatureService, WorkerService], config.maxRequestBytes) as grpc.Server;
   addGrpcService(hardened, SignatureService, impls.signatures, {
     watchSignatures: encodeWatchResponse,
     getSignature: signatureResponseEncoder(GetSignatureResponseSchema),

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import type { DescMethod } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { Health } from "../../gen/ts/health/v1/health_pb.js";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
@@ -21,9 +22,16 @@ const H2_PREFACE = Buffer.from("PRI * HTTP/2.0");
  * ALPN). Cleartext connections are sorted by their first bytes: the HTTP/2 preface goes
  * to the HTTP/2 server, anything else to the HTTP/1.1 server.
  */
-export async function startHttpListener(config: Config, impls: Impls, health: HealthMonitor, web?: WebRoutes): Promise<Listener> {
+export async function startHttpListener(
+  config: Config,
+  impls: Impls,
+  health: HealthMonitor,
+  web?: WebRoutes,
+  admits?: (header: Headers, method: DescMethod) => boolean,
+): Promise<Listener> {
   const rpcs = connectHandler({
     readMaxBytes: config.maxRequestBytes,
+    admits: (header, method) => method.parent.typeName === Health.typeName || (admits?.(header, method) ?? true),
     routes: (router: ConnectRouter) => {
       router.service(SignatureService, impls.signatures);
       router.service(WorkerService, impls.workers);

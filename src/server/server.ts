@@ -106,7 +106,9 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
   const web = webRoutes(config, auth, watches, mapped.signatures);
   const metricsPath = config.metrics.port === undefined ? config.metrics.path : undefined;
   const metrics = metricsPath ? metricsRoute(metricsPath) : undefined;
-  const httpListener = await startHttpListener(config, observed, health, metrics ? (req, res) => metrics(req, res) || web(req, res) : web);
+  const httpListener = await startHttpListener(config, observed, health, metrics ? (req, res) => metrics(req, res) || web(req, res) : web, (header, method) =>
+    gate.admits(header, method),
+  );
   const metricsListener = config.metrics.port !== undefined && config.metrics.path ? await startMetricsListener(config.host, config.metrics.port, config.metrics.path) : undefined;
   if (metricsPath) log(`metrics: GET ${metricsPath} on the HTTP port`);
   if (metricsListener) log(`metrics: GET ${config.metrics.path} on ${config.host}:${metricsListener.port}`);
