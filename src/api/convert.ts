@@ -1,5 +1,5 @@
-import { create, fromJson, toJson, type MessageInitShape } from "@bufbuild/protobuf";
-import { timestampFromMs, timestampMs, ValueSchema, type Timestamp, type Value } from "@bufbuild/protobuf/wkt";
+import { create, fromJson, type MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromMs, ValueSchema, type Timestamp, type Value } from "@bufbuild/protobuf/wkt";
 import { EventType, type SignatureEventSchema } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { SignatureSchema, type Signature } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import type { JsonValue } from "../core/json.js";
@@ -57,6 +57,28 @@ export function toEvent(e: StoredEvent): MessageInitShape<typeof SignatureEventS
   };
 }
 
-export const valueToJson = (v: Value | undefined): JsonValue => (v ? (toJson(ValueSchema, v) as JsonValue) : null);
+/**
+ * A google.protobuf.Value as JSON, as received: NaN and ±Infinity stay numbers (for validation to
+ * refuse, naming the field), where protobuf's JSON mapping would throw.
+ */
+export function valueToJson(v: Value | undefined): JsonValue {
+  switch (v?.kind.case) {
+    case undefined:
+    case "nullValue":
+      return null;
+    case "numberValue":
+    case "stringValue":
+    case "boolValue":
+      return v.kind.value;
+    case "listValue":
+      return v.kind.value.values.map(valueToJson);
+    case "structValue":
+      return Object.fromEntries(Object.entries(v.kind.value.fields).map(([k, x]) => [k, valueToJson(x)]));
+  }
+}
 
-export const msOf = (t: Timestamp | undefined) => (t ? timestampMs(t) : undefined);
+/**
+ * Milliseconds of a timestamp, rounded down: rounding up could carry 9999-12-31T23:59:59.9999Z
+ * past the largest timestamp JSON can carry, and the stored value would no longer encode.
+ */
+export const msOf = (t: Timestamp | undefined) => (t ? Number(t.seconds) * 1000 + Math.floor(t.nanos / 1_000_000) : undefined);

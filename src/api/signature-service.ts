@@ -5,7 +5,7 @@ import { DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb.js"
 import { PauseType, SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { invalidArgument, notFound, ServiceError } from "../core/service-error.js";
 import { newSignatureKey } from "../core/keys.js";
-import { DEFAULT_PAGE_SIZE, DEFAULT_RETURN_FIELD } from "../core/limits.js";
+import { DEFAULT_PAGE_SIZE, DEFAULT_RETURN_FIELD, MAX_STATUSES } from "../core/limits.js";
 import { composeRunInput } from "../core/run-input.js";
 import { ALL_STATUSES, INITIAL_STATUSES, TRANSITIONS, type TransitionName } from "../core/status.js";
 import type { Guard, RunCommand } from "../store/store.js";
@@ -122,7 +122,7 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
 
     async listSignatures(req) {
       const v = violations();
-      req.statuses.forEach((s, i) => v.enumValue(`statuses[${i}]`, s, ALL_STATUSES, Status));
+      v.enumValues("statuses", req.statuses, MAX_STATUSES, ALL_STATUSES, Status);
       v.name("task_name", req.taskName, false);
       if (req.pageSize < 0) v.add("page_size", "must not be negative");
       v.check();
@@ -147,7 +147,7 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
       v.json("kwargs", req.kwargs);
       v.metadata("metadata", req.metadata);
       const paths = req.updateMask?.paths ?? [];
-      paths.filter((p) => !UPDATE_PATHS.includes(p)).forEach((p) => v.add("update_mask", `unknown path ${p}; allowed: ${UPDATE_PATHS.join(", ")}`));
+      if (v.count("update_mask.paths", paths.length, UPDATE_PATHS.length * 4, "paths")) paths.filter((p) => !UPDATE_PATHS.includes(p)).forEach((p) => v.add("update_mask", `unknown path ${p}; allowed: ${UPDATE_PATHS.join(", ")}`));
       if (paths.includes("input_schema")) v.schema("input_schema", req.inputSchema);
       if (paths.includes("return_field_name")) v.name("return_field_name", req.returnFieldName);
       const guard = guardOf(req, v);

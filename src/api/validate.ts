@@ -5,6 +5,9 @@ import { schemaProblem } from "../core/input-schema.js";
 import { isSignatureKey } from "../core/keys.js";
 import type { Limits } from "../core/limits.js";
 
+/** At most this many violations are reported: the answer to a hostile request stays small. */
+const MAX_VIOLATIONS = 100;
+
 /** Collects field violations of one request; `check()` throws them as one INVALID_ARGUMENT. */
 export class Violations {
   readonly list: FieldViolation[] = [];
@@ -12,7 +15,17 @@ export class Violations {
   constructor(private readonly limits: Limits) {}
 
   add(field: string, description: string) {
-    this.list.push({ field, description });
+    if (this.list.length < MAX_VIOLATIONS) this.list.push({ field, description });
+  }
+
+  /**
+   * Whether a repeated field has at most `max` items (else a violation). Checked before any
+   * per-item work, so that the cost of validating stays proportional to the limits, not to the input.
+   */
+  count(field: string, n: number, max: number, what = "items"): boolean {
+    if (n <= max) return true;
+    this.add(field, `at most ${max} ${what}; got ${n}`);
+    return false;
   }
 
   key(field: string, key: string) {
@@ -21,8 +34,12 @@ export class Violations {
   }
 
   keys(field: string, keys: string[], max: number) {
-    if (keys.length > max) this.add(field, `at most ${max} keys`);
-    else keys.forEach((k, i) => this.key(`${field}[${i}]`, k));
+    if (this.count(field, keys.length, max, "keys")) keys.forEach((k, i) => this.key(`${field}[${i}]`, k));
+  }
+
+  /** A repeated enum field: at most `max` items, each one of `allowed`. */
+  enumValues<E extends number>(field: string, values: E[], max: number, allowed: readonly E[], names: Record<number, string>) {
+    if (this.count(field, values.length, max)) values.forEach((s, i) => this.enumValue(`${field}[${i}]`, s, allowed, names));
   }
 
   name(field: string, value: string, required = true) {
@@ -35,7 +52,9 @@ export class Violations {
   json(field: string, value: JsonValue | undefined) {
     if (value === undefined) return;
     const depth = jsonDepth(value);
-    if (depth > this.limits.maxJsonDepth) this.add(field, `nested deeper than ${this.limits.maxJsonDepth} levels`);
+    if (depth > this.limits.maxJsonDepth) return this.add(field, `nested deeper than ${this.limits.maxJsonDepth} levels`);
+    const nonFinite = nonFinitePath(value);
+    if (nonFinite !== undefined) this.add(`${field}${nonFinite}`, "must be a finite number (NaN and ±Infinity have no JSON form)");
     else if (Buffer.byteLength(JSON.stringify(value)) > this.limits.maxJsonBytes) {
       this.add(field, `larger than ${this.limits.maxJsonBytes} bytes as JSON`);
     }
@@ -43,7 +62,7 @@ export class Violations {
 
   metadata(field: string, m: Record<string, string>) {
     const entries = Object.entries(m);
-    if (entries.length > this.limits.maxMetadataEntries) this.add(field, `at most ${this.limits.maxMetadataEntries} entries`);
+    if (!this.count(field, entries.length, this.limits.maxMetadataEntries, "entries")) return;
     for (const [k, v] of entries) {
       if (k === "task_id") this.add(`${field}.task_id`, "reserved: the service sets task_id to the signature key");
       else if (k === "mageflow_namespace") this.add(`${field}.mageflow_namespace`, "reserved: the service sets it to the caller's namespace");
@@ -74,6 +93,24 @@ export class Violations {
   check() {
     if (this.list.length > 0) throw invalidArgument(this.list);
   }
+}
+
+/** The path (`.a[2].b`) of the first NaN or ±Infinity in a JSON value (of bounded depth), or undefined. */
+function nonFinitePath(v: JsonValue, path = ""): string | undefined {
+  if (typeof v === "number") return Number.isFinite(v) ? undefined : path;
+  if (typeof v !== "object" || v === null) return undefined;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const found = nonFinitePath(v[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const [k, c] of Object.entries(v)) {
+    const found = nonFinitePath(c, `${path}.${k}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function jsonDepth(v: JsonValue, depth = 1): number {

@@ -11,6 +11,7 @@ import type { StoredEvent } from "../store/store.js";
 import type { ApiDeps } from "./context.js";
 import { batchResponse, eventMessage } from "./event-cache.js";
 import { Violations } from "./validate.js";
+import { MAX_STATUSES } from "../core/limits.js";
 import { eventFilter, type Filter } from "./watch-filter.js";
 
 type Response = MessageInitShape<typeof WatchSignaturesResponseSchema>;
@@ -116,9 +117,8 @@ function validate(deps: ApiDeps, req: WatchSignaturesRequest): Filter {
   const f = req.filter;
   v.keys("filter.keys", f?.keys ?? [], deps.limits.maxBatchKeys);
   const taskNames = f?.taskNames ?? [];
-  if (taskNames.length > MAX_TASK_NAMES) v.add("filter.task_names", `at most ${MAX_TASK_NAMES} task names`);
-  else taskNames.forEach((t, i) => v.name(`filter.task_names[${i}]`, t));
-  (f?.statuses ?? []).forEach((s, i) => v.enumValue(`filter.statuses[${i}]`, s, ALL_STATUSES, Status));
+  if (v.count("filter.task_names", taskNames.length, MAX_TASK_NAMES, "task names")) taskNames.forEach((t, i) => v.name(`filter.task_names[${i}]`, t));
+  v.enumValues("filter.statuses", f?.statuses ?? [], MAX_STATUSES, ALL_STATUSES, Status);
   v.nonNegative("start_revision", req.startRevision);
   if (req.startRevision > 0n && req.sendInitial) v.add("send_initial", "cannot be combined with start_revision");
   if (req.progressInterval && durationMs(req.progressInterval) < 100) v.add("progress_interval", "at least 100ms");

@@ -23,3 +23,5 @@ export const DEFAULT_LIMITS: Limits = {
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const DEFAULT_RETURN_FIELD = "mageflow_results";
+/** A status filter (ListSignatures, WatchSignatures) names each status at most a few times. */
+export const MAX_STATUSES = 64;

@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 type Status = Parameters<grpc.ServerInterceptingCallInterface["sendStatus"]>[0];
 import { BadRequestSchema, ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
-import { ERROR_DOMAIN } from "../core/errors.js";
+import { ERROR_DOMAIN } from "../core/service-error.js";
 
 /**
  * grpc-js answers some requests itself, before any handler: a message over its receive limit
