@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { ConfigError, flagName, loadConfig, SETTINGS, type SettingName } from "../config.js";
+import { ConfigError, flagName, loadConfig, SETTINGS, type Config, type SettingName } from "../config.js";
 import { configureLogging, log, type LogLevel } from "../observability/log.js";
 import { startServer } from "../server/server.js";
 
@@ -22,7 +22,15 @@ export function addServeCommand(program: Command) {
       throw e;
     }
     configureLogging(config.log.level as LogLevel, config.log.format);
-    const server = await startServer(config);
+    let server;
+    try {
+      server = await startServer(config);
+    } catch (e) {
+      const bad = badSetting(e, config);
+      if (!bad) throw e;
+      console.error(`mageflow: ${bad}`);
+      process.exit(2);
+    }
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -39,6 +47,17 @@ export function addServeCommand(program: Command) {
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
     // The one line on stdout: scripts wait for it (the logs go to stderr).
-    console.log(`mageflow listening grpc=${config.host}:${server.grpcPort} http=${config.host}:${server.httpPort} store=${server.store.kind} dispatcher=${server.dispatcher.name}`);
+    console.log(`mageflow listening grpc=${config.host}:${server.grpcPort} http=${config.host}:${server.httpPort} store=${server.storeKind} dispatcher=${server.dispatcher.name}`);
   });
+}
+
+/** A start failure caused by a setting (a port in use, an address not here, a TLS file missing), or undefined. */
+function badSetting(e: unknown, config: Config): string | undefined {
+  const err = e as NodeJS.ErrnoException & { port?: number; path?: string };
+  if (err.syscall === "listen" || err.syscall === "bind") {
+    const which = err.port === config.httpPort ? "HTTP_PORT" : err.port === config.port ? "PORT" : "PORT/HTTP_PORT";
+    return `cannot listen on ${config.host}:${err.port ?? "?"} (${err.code}): check HOST and ${which}`;
+  }
+  if (err.syscall === "open" && err.path) return `cannot read ${err.path} (${err.code}): check TLS_CERT, TLS_KEY and TLS_CA`;
+  return undefined;
 }

@@ -54,7 +54,7 @@ export async function startGrpcListener(config: Config, impls: Impls, health: He
         )
       : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${config.host}:${config.port}`, credentials, (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${config.host}:${config.port}`, credentials, (err, p) => (err ? reject(Object.assign(err, { syscall: "listen", code: "EADDRINUSE or EADDRNOTAVAIL", port: config.port })) : resolve(p))),
   );
   return {
     port,

@@ -1,18 +1,20 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { HealthImplementation } from "grpc-health-check";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/ts/health/v1/health_pb.js";
-import type { Store } from "../store/store.js";
 
 const SERVICES = ["", "mageflow.v1.SignatureService", "mageflow.v1.WorkerService"];
 
-/** Health of both listeners: SERVING while the store answers, NOT_SERVING while it does not. */
+/**
+ * Health of both listeners: SERVING while the store answers `ping`, NOT_SERVING while it does not
+ * (also while it could not be opened yet).
+ */
 export class HealthMonitor {
   readonly grpc = new HealthImplementation(Object.fromEntries(SERVICES.map((s) => [s, "SERVING"])));
   private serving = true;
   private stopped = false;
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly ping: () => Promise<unknown>) {}
 
   start(intervalMs = 2000) {
     this.timer = setInterval(() => void this.check(), intervalMs);
@@ -22,7 +24,7 @@ export class HealthMonitor {
   async check() {
     const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 1000).unref());
     const ok = await Promise.race([
-      this.store.ping().then(
+      this.ping().then(
         () => true,
         () => false,
       ),

@@ -105,7 +105,7 @@ export async function startHttpListener(
     });
   }
   await new Promise<void>((resolve, reject) => {
-    front.once("error", reject);
+    front.once("error", (e: NodeJS.ErrnoException) => reject(Object.assign(e, { port: config.httpPort })));
     front.listen(config.httpPort, config.host, () => resolve());
   });
   return {

@@ -42,6 +42,9 @@ export interface NamespaceOptions {
   log: (msg: string) => void;
 }
 
+/** After a namespace failed to open (its store unreachable), calls within this time get the same error. */
+const REOPEN_AFTER_MS = 1000;
+
 /** The store key prefix of a namespace. `default` keeps the prefix of a server without namespaces. */
 export function namespacePrefix(prefix: string, namespace: string) {
   return namespace === DEFAULT_NAMESPACE ? prefix : `${prefix}:${namespace}`;
@@ -56,6 +59,7 @@ export function namespacePrefix(prefix: string, namespace: string) {
 export class NamespaceRegistry {
   private readonly opening = new Map<string, Promise<Namespace>>();
   private readonly open = new Map<string, Namespace>();
+  private readonly failed = new Map<string, { at: number; error: unknown }>();
   private closed = false;
 
   constructor(private readonly opts: NamespaceOptions) {}
@@ -66,6 +70,8 @@ export class NamespaceRegistry {
     if (ns) return Promise.resolve(ns);
     if (this.closed) return Promise.reject(unavailable("SHUTTING_DOWN", "the server is shutting down"));
     if (!NAMESPACE_PATTERN.test(name)) return Promise.reject(new Error(`invalid namespace name ${JSON.stringify(name)}`));
+    const failed = this.failed.get(name);
+    if (failed && Date.now() - failed.at < REOPEN_AFTER_MS) return Promise.reject(failed.error);
     let p = this.opening.get(name);
     if (!p) {
       p = this.create(name).then(
@@ -75,17 +81,25 @@ export class NamespaceRegistry {
             void this.stopOne(ns).then(() => ns.store.close());
             throw unavailable("SHUTTING_DOWN", "the server is shutting down");
           }
+          this.failed.delete(name);
           this.open.set(name, ns);
           return ns;
         },
         (err) => {
           this.opening.delete(name);
+          // Its store is unreachable: calls meanwhile fail fast instead of each trying to connect.
+          this.failed.set(name, { at: Date.now(), error: err });
           throw err;
         },
       );
       this.opening.set(name, p);
     }
     return p;
+  }
+
+  /** The namespace if it is open, without opening it. */
+  opened(name: string): Namespace | undefined {
+    return this.open.get(name);
   }
 
   /** Namespaces opened so far. */

@@ -20,14 +20,16 @@ import { metricsRoute, startMetricsListener } from "./metrics-endpoint.js";
 import { observedDispatcher } from "./observed-dispatcher.js";
 import { observedService } from "./observed-service.js";
 import { HealthMonitor } from "./health.js";
+import { openNamespaces } from "./namespace-opener.js";
 import { startHttpListener } from "./http-listener.js";
 import { webRoutes } from "../web/web-routes.js";
 
 export interface RunningServer {
   grpcPort: number;
   httpPort: number;
-  /** The store of namespace `default` (the only one in open mode). */
-  store: Store;
+  /** The store of namespace `default` (the only one in open mode); throws while it could not be opened yet. */
+  readonly store: Store;
+  storeKind: "redis" | "memory";
   /** Every namespace's store, hub and dispatch loop. */
   namespaces: NamespaceRegistry;
   dispatcher: Dispatcher;
@@ -80,14 +82,22 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
   });
   // Namespace `default` backs health checks. Every namespace a token can reach is opened now,
   // not on first use: its dispatch loop must drain what its outbox held when the server stopped.
-  const defaultNamespace = await namespaces.get(DEFAULT_NAMESPACE);
-  for (const ns of auth.namespaces()) await namespaces.get(ns);
+  // An unreachable store is no reason not to start: NOT_SERVING, and retries until it answers.
+  const opener = openNamespaces(namespaces, [DEFAULT_NAMESPACE, ...auth.namespaces()], warn);
+  const openedAtStart = await opener.firstAttempt;
   if (!config.redisUrl) warn("WARNING: no REDIS_URL given: using the embedded in-memory store; signatures are lost when the process exits");
   if (dispatcher.name === "recording") log("no HATCHET_CLIENT_TOKEN given: runs are recorded, not executed");
   if (!auth.open) log(`authentication: ${config.auth.mode === "tokens" ? config.auth.tokens.length : 0} tokens, namespaces ${auth.namespaces().join(", ") || "(none)"}`);
 
-  const health = new HealthMonitor(defaultNamespace.store);
+  const health = new HealthMonitor(async () => {
+    const ns = namespaces.opened(DEFAULT_NAMESPACE);
+    if (!ns) throw new Error("the store is not open yet");
+    await ns.store.ping();
+  });
+  if (openedAtStart) await health.check();
+  else health.set(false);
   health.start();
+  void opener.done.then(() => health.check());
 
   const watches = new WatchLimits({ perToken: config.watchMaxPerToken, perConnection: config.watchMaxPerConnection });
   const gate = new Gate(auth, namespaces, watches);
@@ -117,11 +127,17 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
   return {
     grpcPort: grpcListener.port,
     httpPort: httpListener.port,
-    store: defaultNamespace.store,
+    get store() {
+      const ns = namespaces.opened(DEFAULT_NAMESPACE);
+      if (!ns) throw new Error("the store of namespace default is not open yet (unreachable at start)");
+      return ns.store;
+    },
+    storeKind: config.redisUrl ? "redis" : "memory",
     namespaces,
     dispatcher,
     metricsPort: metricsListener?.port,
     async close(graceMs = 5000) {
+      opener.stop();
       health.stop();
       await Promise.all([namespaces.stop(), grpcListener.close(graceMs), httpListener.close(graceMs), metricsListener?.close(graceMs)]);
       await dispatcher.close();

@@ -34,9 +34,20 @@ export class RedisStore implements S.Store {
     // RESP2: the stream replies the events and outbox code reads have their classic shapes.
     // Few retries per command: while Redis is away, calls fail fast as UNAVAILABLE instead of queueing.
     const redis = new Redis(url, { lazyConnect: true, protocol: 2, maxRetriesPerRequest: 2, enableAutoPipelining: true });
-    await redis.connect();
+    try {
+      await redis.connect();
+    } catch (e) {
+      // Unreachable: no client left reconnecting in the background; the caller retries.
+      redis.disconnect();
+      throw e;
+    }
     const store = new RedisStore(redis, opts);
-    await store.outbox.ensureGroup();
+    try {
+      await store.outbox.ensureGroup();
+    } catch (e) {
+      await store.close().catch(() => {});
+      throw e;
+    }
     return store;
   }
 
