@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { readTokensFile, TokensFileError, type TokenEntry } from "./auth/tokens.js";
+import type { Rate, RoleRates } from "./auth/rate-limits.js";
 import { DEFAULT_LIMITS, type Limits } from "./core/limits.js";
 
 /**
@@ -37,6 +38,8 @@ export interface Config {
   console: boolean;
   /** The MCP server (Streamable HTTP) at /mcp on the HTTP port. */
   mcp: boolean;
+  /** Calls per token, per role (token buckets); a role without a rate is not limited. */
+  rateLimits: RoleRates;
   limits: Limits;
   /** Prometheus metrics: GET `path` on the HTTP port, or on a listener of their own at `port`; no path: off. */
   metrics: { path?: string; port?: number; namespaceLabels: number };
@@ -95,6 +98,16 @@ const oneOf =
     if (!values.includes(raw)) throw new ConfigError(name, raw, `one of ${values.join(", ")}`);
     return raw;
   };
+/** `<calls>/s` or `<calls>/m`, optionally `:<burst>` (default: one second's worth, at least 1), or `off`. */
+const rate: Parser = (raw, name): Rate | undefined => {
+  if (raw.trim() === "off") return undefined;
+  const m = /^(\d+(?:\.\d+)?)\/(s|m)(?::(\d+))?$/.exec(raw.trim());
+  const perSecond = m ? Number(m[1]) / (m[2] === "m" ? 60 : 1) : 0;
+  if (!m || perSecond <= 0) throw new ConfigError(name, raw, "a rate such as 200/s, 600/m or 200/s:400 (calls per second or minute, optional burst), or off");
+  const burst = m[3] !== undefined ? Number(m[3]) : Math.max(1, Math.ceil(perSecond));
+  if (burst < 1) throw new ConfigError(name, raw, "a burst of at least 1");
+  return { perSecond, burst };
+};
 
 const authMode: Parser = (raw, name) => {
   if (raw !== "tokens" && raw !== "none") throw new ConfigError(name, raw, "tokens (bearer tokens from AUTH_TOKENS_FILE) or none (no authentication)");
@@ -133,6 +146,10 @@ export const SETTINGS = {
   metricsNamespaceLabels: ["METRICS_NAMESPACE_LABELS", int, "100"],
   logLevel: ["LOG_LEVEL", oneOf("trace", "debug", "info", "warn", "error", "fatal", "silent"), "info"],
   logFormat: ["LOG_FORMAT", oneOf("json", "pretty", "auto"), "auto"],
+  rateLimitAdmin: ["RATE_LIMIT_ADMIN", rate, "1000/s:2000"],
+  rateLimitClient: ["RATE_LIMIT_CLIENT", rate, "500/s:1000"],
+  rateLimitWorker: ["RATE_LIMIT_WORKER", rate, "500/s:1000"],
+  rateLimitReader: ["RATE_LIMIT_READER", rate, "200/s:400"],
 } as const satisfies Record<string, readonly [string, Parser, string | undefined]>;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -193,6 +210,12 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
     mcp: v.mcp as boolean,
     metrics: { path: v.metricsPath as string | undefined, port: v.metricsPort as number | undefined, namespaceLabels: v.metricsNamespaceLabels as number },
     log: { level: v.logLevel as string, format: v.logFormat as "json" | "pretty" | "auto" },
+    rateLimits: {
+      admin: v.rateLimitAdmin as Rate | undefined,
+      client: v.rateLimitClient as Rate | undefined,
+      worker: v.rateLimitWorker as Rate | undefined,
+      reader: v.rateLimitReader as Rate | undefined,
+    },
     limits: {
       ...DEFAULT_LIMITS,
       defaultLockTtlMs: v.lockTtlDefault as number,

@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { BadRequestSchema, ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { ERROR_DOMAIN, ServiceError } from "../core/service-error.js";
 import { wireSafe } from "./wire-safe.js";
 
@@ -15,6 +16,9 @@ export function toConnectError(err: unknown): ConnectError {
     { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason: e.reason, domain: ERROR_DOMAIN, metadata: e.metadata }) },
   ];
   const ce = new ConnectError(e.message, e.code, undefined, details, e);
+  if (e.retryDelayMs !== undefined) {
+    ce.details.push({ desc: RetryInfoSchema, value: create(RetryInfoSchema, { retryDelay: durationFromMs(e.retryDelayMs) }) });
+  }
   if (e.fieldViolations.length > 0) {
     ce.details.push({ desc: BadRequestSchema, value: create(BadRequestSchema, { fieldViolations: e.fieldViolations }) });
   }

@@ -31,5 +31,6 @@ export function wireSafe(e: ServiceError): ServiceError {
     cut(e.message, MAX_MESSAGE) + (more > 0 && e.message.length <= MAX_MESSAGE ? ` (and ${more} more violations)` : ""),
     Object.fromEntries(Object.entries(e.metadata).map(([k, v]) => [cut(k, 100), cut(v, MAX_METADATA_VALUE)])),
     e.fieldViolations.slice(0, MAX_VIOLATIONS).map((v) => ({ field: cut(v.field, 100), description: cut(v.description, 200) })),
+    e.retryDelayMs,
   );
 }

@@ -18,6 +18,8 @@ export class ServiceError extends Error {
     message: string,
     readonly metadata: Record<string, string> = {},
     readonly fieldViolations: FieldViolation[] = [],
+    /** When set, the answer carries a google.rpc.RetryInfo with this delay. */
+    readonly retryDelayMs?: number,
   ) {
     super(message);
     this.name = "ServiceError";

@@ -10,6 +10,7 @@ import { noteNamespace } from "./call-notes.js";
 import { allowed, methodPath } from "../auth/roles.js";
 import type { Identity } from "../auth/tokens.js";
 import type { WatchLimits } from "../auth/watch-limits.js";
+import type { RateLimits } from "../auth/rate-limits.js";
 
 /** What every RPC passes before a handler runs: who is calling, may they, and in which namespace. */
 export class Gate {
@@ -17,10 +18,12 @@ export class Gate {
     private readonly auth: Authenticator,
     private readonly registry: NamespaceRegistry,
     private readonly watches: WatchLimits,
+    private readonly rates?: RateLimits,
   ) {}
 
   /**
-   * In order: authentication (UNAUTHENTICATED), the role (PERMISSION_DENIED), the request body
+   * In order: authentication (UNAUTHENTICATED), the role (PERMISSION_DENIED), the token's rate
+   * (RESOURCE_EXHAUSTED RATE_LIMITED), the request body
    * (RESOURCE_EXHAUSTED when too large, INVALID_ARGUMENT when it could not be decoded or holds
    * out-of-range timestamps), then the caller's namespace.
    */
@@ -33,6 +36,7 @@ export class Gate {
         method: methodPath(method),
       });
     }
+    this.rates?.take(identity);
     const info = callInfoOf(req, ctx);
     if (info.tooLarge !== undefined) {
       throw new ServiceError(Code.ResourceExhausted, "REQUEST_TOO_LARGE", `the request is larger than ${info.tooLarge} bytes (the server's MAX_REQUEST_BYTES)`, {

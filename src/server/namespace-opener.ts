@@ -1,4 +1,4 @@
-import type { NamespaceRegistry } from "../auth/namespaces.js";
+import type { NamespaceRegistry } from "./namespaces.js";
 
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 10_000;

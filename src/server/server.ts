@@ -6,6 +6,7 @@ import { openAuthenticator, tokenAuthenticator, type Authenticator } from "../au
 import { Gate, routedService } from "./gate.js";
 import { NamespaceRegistry } from "./namespaces.js";
 import { DEFAULT_NAMESPACE } from "../auth/tokens.js";
+import { RateLimits } from "../auth/rate-limits.js";
 import { WatchLimits } from "../auth/watch-limits.js";
 import type { Config } from "../config.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
@@ -100,7 +101,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
   void opener.done.then(() => health.check());
 
   const watches = new WatchLimits({ perToken: config.watchMaxPerToken, perConnection: config.watchMaxPerConnection });
-  const gate = new Gate(auth, namespaces, watches);
+  const gate = new Gate(auth, namespaces, watches, new RateLimits(config.rateLimits));
   const impls = {
     signatures: routedService(SignatureService, gate, (ns) => ns.signatures),
     workers: routedService(WorkerService, gate, (ns) => ns.workers),
