@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { appendFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { after, before, describe, it } from "node:test";
 import { create, toBinary, type DescField, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
@@ -265,6 +266,44 @@ describe("hostile requests (fast-check)", { timeout: 900_000 }, () => {
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true, includeErrorInReport: true },
     );
+    t.diagnostic(`answers: ${JSON.stringify(Object.fromEntries(seen))}`);
+  });
+
+  it("compressed, many-framed and extreme-valued bodies", async (t) => {
+    const seen = new Map<string, number>();
+    const frames = fc.oneof(
+      fc.constant({ what: "a gzip frame that expands past the limit", bytes: envelope(gzipSync(Buffer.alloc(6 * 1024 * 1024)), 1) }),
+      fc.integer({ min: 2, max: 3000 }).map((n) => ({ what: `${n} gzip frames`, bytes: Buffer.concat(Array.from({ length: n }, () => envelope(gzipSync(Buffer.alloc(1024)), 1))) })),
+      fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => ({ what: "a frame that is not gzip", bytes: envelope(b, 1) })),
+    );
+    const cases = fc.tuple(fc.constantFrom(...METHODS), frames, fc.constantFrom<RawProtocol>("grpc-port", "grpc-on-http-port", "grpc-web", "connect-stream"), fc.nat(auth.length - 1));
+    await fc.assert(
+      fc.asyncProperty(cases, async ([method, b, protocol, who]) => {
+        if (protocol === "connect-stream" && method.methodKind !== "server_streaming") protocol = "grpc-web";
+        const headers = { ...auth[who].headers, "grpc-encoding": "gzip", "connect-content-encoding": "gzip" };
+        const a = await probe(`${b.what} (${auth[who].label})`, protocol, method, b.bytes, { headers, raw: true, streaming: method.methodKind === "server_streaming" });
+        seen.set(a.code, (seen.get(a.code) ?? 0) + 1);
+      }),
+      { seed: SEED, numRuns: Math.ceil(RUNS / 4), endOnFailure: true, includeErrorInReport: true },
+    );
+    // Values at the edges: the largest timestamp JSON carries, NaN and ±Infinity, a million statuses.
+    const list = METHODS.find((m) => m.name === "ListSignatures")!;
+    const createSig = METHODS.find((m) => m.name === "CreateSignature")!;
+    const complete = METHODS.find((m) => m.name === "CompleteTask")!;
+    const edges: [DescMethod, Record<string, unknown>][] = [
+      [list, { statuses: new Array(1_000_000).fill(99) }],
+      [createSig, { taskName: "t", creationTime: { seconds: 253_402_300_799n, nanos: 999_999_999 } }],
+      [createSig, { taskName: "t", kwargs: { a: Number.NaN } }],
+      [complete, { key: keys[4], runId: "r", result: create(ValueSchema, { kind: { case: "numberValue", value: Number.POSITIVE_INFINITY } }) }],
+    ];
+    for (const [method, init] of edges) {
+      for (const protocol of ["grpc-port", "connect-proto"] as RawProtocol[]) {
+        const a = await probe(`edge value (alpha admin)`, protocol, method, encode(method.input, init)!, { headers: auth[0].headers });
+        seen.set(a.code, (seen.get(a.code) ?? 0) + 1);
+      }
+    }
+    const json = await sendRaw({ grpcPort: s.server.grpcPort, httpPort: s.server.httpPort }, "connect-json", pathOf(list), Buffer.from("{}"), { headers: auth[0].headers });
+    assert.equal(json.code, "OK", `an unfiltered JSON list after the edge values: ${json.detail}`);
     t.diagnostic(`answers: ${JSON.stringify(Object.fromEntries(seen))}`);
   });
 
