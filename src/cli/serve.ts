@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { ConfigError, flagName, loadConfig, SETTINGS, type Config, type SettingName } from "../config.js";
 import { configureLogging, log, type LogLevel } from "../observability/log.js";
+import { StoreSettingError } from "../server/namespace-opener.js";
 import { startServer } from "../server/server.js";
 
 /** `mageflow serve`: every setting as a flag, with its environment variable and default in the help. */
@@ -53,6 +54,7 @@ export function addServeCommand(program: Command) {
 
 /** A start failure caused by a setting (a port in use, an address not here, a TLS file missing), or undefined. */
 function badSetting(e: unknown, config: Config): string | undefined {
+  if (e instanceof StoreSettingError) return e.message;
   const err = e as NodeJS.ErrnoException & { port?: number; path?: string };
   if (err.syscall === "listen" || err.syscall === "bind") {
     const which = err.port === config.httpPort ? "HTTP_PORT" : err.port === config.port ? "PORT" : "PORT/HTTP_PORT";

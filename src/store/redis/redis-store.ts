@@ -34,12 +34,18 @@ export class RedisStore implements S.Store {
     // RESP2: the stream replies the events and outbox code reads have their classic shapes.
     // Few retries per command: while Redis is away, calls fail fast as UNAVAILABLE instead of queueing.
     const redis = new Redis(url, { lazyConnect: true, protocol: 2, maxRetriesPerRequest: 2, enableAutoPipelining: true });
+    let cause: unknown;
+    const remember = (e: unknown) => (cause = e);
+    redis.on("error", remember);
     try {
       await redis.connect();
     } catch (e) {
-      // Unreachable: no client left reconnecting in the background; the caller retries.
+      // No client left reconnecting in the background; the caller retries. ioredis rejects with
+      // "Connection is closed." and says why (a wrong password, a certificate) in an error event.
       redis.disconnect();
-      throw e;
+      throw cause ?? e;
+    } finally {
+      redis.off("error", remember);
     }
     const store = new RedisStore(redis, opts);
     try {
