@@ -306,3 +306,23 @@ async def test_closing_from_another_task_ends_the_consumer_loop_normally(flaky, 
     assert not consumer.cancelled() and got == [3]
     await client.close()
 
+
+
+async def test_aclose_cuts_a_reconnect_pause_short(flaky):
+    address, sigs, _ = flaky
+    sigs.watch_plan = ["unavailable"] * 10
+    async with Client(address) as client:
+        watch = client.watch(reconnect_delay=60, max_reconnect_delay=60)
+
+        async def consume() -> str:
+            async for _ in watch:
+                pass
+            return "ended"
+
+        consumer = asyncio.create_task(consume())
+        while sigs.calls.get("WatchSignatures", 0) < 1:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)  # the consumer is now in its (30-60 s) pause before reconnecting
+        await watch.aclose()
+        assert await asyncio.wait_for(consumer, 5) == "ended"
+    assert sigs.calls["WatchSignatures"] == 1
