@@ -24,6 +24,8 @@ export interface Config {
   watchBuffer: number;
   dispatchWaitMs: number;
   dispatchClaimIdleMs: number;
+  /** Following triggered runs at the engine (docs/hatchet.md, reconciliation). */
+  reconcile: { intervalMs: number; maxIntervalMs: number; notFoundAfterMs: number; scanIntervalMs: number };
   tlsCert?: string;
   tlsKey?: string;
   tlsCa?: string;
@@ -128,6 +130,10 @@ export const SETTINGS = {
   watchBuffer: ["WATCH_BUFFER", positiveInt, "10000"],
   dispatchWait: ["DISPATCH_WAIT", duration, "2s"],
   dispatchClaimIdle: ["DISPATCH_CLAIM_IDLE", duration, "15s"],
+  reconcileInterval: ["RECONCILE_INTERVAL", duration, "5s"],
+  reconcileMaxInterval: ["RECONCILE_MAX_INTERVAL", duration, "1m"],
+  reconcileNotFoundAfter: ["RECONCILE_NOT_FOUND_AFTER", duration, "30s"],
+  reconcileScanInterval: ["RECONCILE_SCAN_INTERVAL", duration, "1m"],
   lockTtlDefault: ["LOCK_TTL_DEFAULT", duration, durationText(DEFAULT_LIMITS.defaultLockTtlMs)],
   lockTtlMax: ["LOCK_TTL_MAX", duration, durationText(DEFAULT_LIMITS.maxLockTtlMs)],
   maxJsonBytes: ["MAX_JSON_BYTES", positiveInt, String(DEFAULT_LIMITS.maxJsonBytes)],
@@ -199,6 +205,12 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
     watchBuffer: v.watchBuffer as number,
     dispatchWaitMs: v.dispatchWait as number,
     dispatchClaimIdleMs: v.dispatchClaimIdle as number,
+    reconcile: {
+      intervalMs: v.reconcileInterval as number,
+      maxIntervalMs: Math.max(v.reconcileInterval as number, v.reconcileMaxInterval as number),
+      notFoundAfterMs: v.reconcileNotFoundAfter as number,
+      scanIntervalMs: v.reconcileScanInterval as number,
+    },
     tlsCert: v.tlsCert as string | undefined,
     tlsKey: v.tlsKey as string | undefined,
     tlsCa: v.tlsCa as string | undefined,

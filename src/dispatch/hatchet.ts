@@ -1,5 +1,7 @@
 import { HatchetClient, IdempotencyCollisionError } from "@hatchet-dev/typescript-sdk";
+import type { JsonValue } from "../core/json.js";
 import { DispatchError, type Dispatcher, type TriggerRequest } from "./dispatcher.js";
+import type { EngineRunState, RunStatusSource } from "./run-status.js";
 
 export interface HatchetDispatcherOptions {
   /** A Hatchet API token; its `sub` claim is the tenant, and it may carry the engine addresses. */
@@ -54,7 +56,7 @@ const silentLogger = {
  * the SDK's `runs.cancel` (REST `POST /api/v1/stable/tenants/{tenant}/tasks/cancel`).
  * The SDK's own retries are off: one call per attempt, the caller owns the retry policy.
  */
-export class HatchetDispatcher implements Dispatcher {
+export class HatchetDispatcher implements Dispatcher, RunStatusSource {
   readonly name = "hatchet";
   readonly client: HatchetClient;
   readonly #timeoutMs: number;
@@ -110,6 +112,44 @@ export class HatchetDispatcher implements Dispatcher {
     }
   }
 
+  /**
+   * The run's state from the engine's run details (gRPC `v1.AdminService/GetRunDetails`, task-level statuses, which
+   * do not lag as the run-level one does); for a failed run, its attempt from REST `GET /api/v1/stable/tasks/{id}`.
+   * Throws a DispatchError when the engine cannot answer.
+   */
+  async runStatus(runId: string): Promise<EngineRunState> {
+    this.#assertOpen();
+    let details: Awaited<ReturnType<HatchetClient["runs"]["getDetails"]>>;
+    try {
+      details = await withTimeout(this.client.runs.getDetails(runId), this.#timeoutMs);
+    } catch (err) {
+      const e = toDispatchError(err);
+      if (e.type === "NOT_FOUND") return { kind: "unknown" };
+      throw e;
+    }
+    const tasks = Object.values(details.taskRuns);
+    if (!details.done || tasks.length === 0) return { kind: "in_progress" };
+    const failed = tasks.find((t) => t.status === "FAILED");
+    if (failed) {
+      const { message, type } = engineError(failed.error);
+      return { kind: "failed", message, type, attempt: await this.#attempt(failed.externalId) };
+    }
+    if (tasks.some((t) => t.status === "CANCELLED")) return { kind: "cancelled" };
+    if (tasks.every((t) => t.status === "COMPLETED")) {
+      return { kind: "completed", output: (tasks.length === 1 ? tasks[0]!.output : Object.fromEntries(tasks.map((t) => [t.readableId, t.output]))) as JsonValue };
+    }
+    return { kind: "in_progress" };
+  }
+
+  async #attempt(taskExternalId: string): Promise<number> {
+    try {
+      const { data } = await withTimeout(this.client.api.v1TaskGet(taskExternalId), this.#timeoutMs);
+      return data.attempt ?? (data.retryCount ?? 0) + 1;
+    } catch {
+      return 0;
+    }
+  }
+
   /** The SDK has no close; its gRPC channels go idle on their own. Later calls fail. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -153,10 +193,29 @@ export function toDispatchError(err: unknown): DispatchError {
   if (err instanceof IdempotencyCollisionError) return new DispatchError(err.message, true, "ALREADY_EXISTS");
   const message = err instanceof Error ? err.message : String(err);
   const grpc = /^\/[\w.]+\/\w+ ([A-Z_]+): /.exec(message);
+  // With the strict trigger settings (docs/hatchet.md) the engine refuses a name no worker registered.
+  if (grpc?.[1] === "INVALID_ARGUMENT" && /workflow names not found/.test(message)) return new DispatchError(message, true, "TASK_NOT_REGISTERED");
   if (grpc) return new DispatchError(message, PERMANENT_GRPC.has(grpc[1]!), grpc[1]);
   const httpStatus = (err as { response?: { status?: unknown } } | null)?.response?.status;
   if (typeof httpStatus === "number") {
     return new DispatchError(`${message} (HTTP ${httpStatus})`, PERMANENT_HTTP.has(httpStatus), `HTTP_${httpStatus}`);
   }
   return new DispatchError(message, false, "UNAVAILABLE");
+}
+
+/**
+ * The engine keeps a failed task's error as text: the TypeScript SDK sends JSON `{message, stack}`, the engine's
+ * own failures are plain sentences ("Task exceeded timeout of 3s").
+ */
+export function engineError(text: string | undefined): { message: string; type: string } {
+  const raw = text?.trim() || "the engine reported the run failed without an error message";
+  let message = raw;
+  try {
+    const parsed = JSON.parse(raw) as { message?: unknown };
+    if (typeof parsed?.message === "string") message = parsed.message;
+  } catch {
+    // plain text
+  }
+  const type = /exceeded timeout|timed out/i.test(message) ? "ENGINE_TIMEOUT" : "ENGINE_FAILED";
+  return { message, type };
 }

@@ -7,12 +7,15 @@ import { composeRunInput } from "../core/run-input.js";
 import { isDispatchable } from "../core/status.js";
 import type { OutboxEntry, Store } from "../store/store.js";
 import { DispatchError, type Dispatcher } from "./dispatcher.js";
+import { Reconciler, type ReconcileOptions } from "./reconciler.js";
 
 export interface DispatchLoopOptions {
   /** Entries a crashed peer left unacknowledged this long are taken over. */
   claimIdleMs: number;
   maxBackoffMs: number;
   log: (msg: string) => void;
+  /** Follow every triggered run at the engine until it ends (docs/hatchet.md, reconciliation); off without. */
+  reconcile?: ReconcileOptions;
 }
 
 const DEFAULTS: DispatchLoopOptions = { claimIdleMs: 15_000, maxBackoffMs: 30_000, log: () => {} };
@@ -31,6 +34,7 @@ export class DispatchLoop {
   private loop?: Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly opts: DispatchLoopOptions;
+  readonly reconciler?: Reconciler;
 
   constructor(
     private readonly store: Store,
@@ -38,11 +42,13 @@ export class DispatchLoop {
     opts: Partial<DispatchLoopOptions> = {},
   ) {
     this.opts = { ...DEFAULTS, ...opts };
+    if (this.opts.reconcile) this.reconciler = new Reconciler(store, this.opts.reconcile, this.opts.log);
   }
 
   start() {
     this.running = true;
     this.loop = this.run();
+    this.reconciler?.start();
   }
 
   async stop() {
@@ -50,6 +56,7 @@ export class DispatchLoop {
     this.stopping.abort();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
+    await this.reconciler?.stop();
   }
 
   private async run() {
@@ -132,7 +139,8 @@ export class DispatchLoop {
       metadata: { ...r.metadata, ...r.run.metadata, task_id: key },
       attempt,
     });
-    await this.store.markDispatched(key, attempt, runId, composed ? input : undefined, id);
+    const recorded = await this.store.markDispatched(key, attempt, runId, composed ? input : undefined, id);
+    if (recorded) this.reconciler?.track(recorded.record);
     return true;
   }
 }

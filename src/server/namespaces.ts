@@ -8,6 +8,7 @@ import { unavailable } from "../core/service-error.js";
 import type { Limits } from "../core/limits.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import { DispatchLoop } from "../dispatch/loop.js";
+import type { ReconcileOptions } from "../dispatch/reconciler.js";
 import { forgetNamespace, observeNamespace } from "./namespace-metrics.js";
 import { observedStore } from "./observed-store.js";
 import { openStore } from "../store/open.js";
@@ -35,6 +36,8 @@ export interface NamespaceOptions {
   store: Omit<StoreOptions, "prefix">;
   watchBuffer: number;
   dispatchClaimIdleMs: number;
+  /** Each namespace's loop follows its triggered runs at the engine with these; off when absent. */
+  reconcile?: ReconcileOptions;
   dispatchWaitMs: number;
   limits: Limits;
   /** Shared by every namespace; each namespace's loop triggers through it. */
@@ -134,7 +137,7 @@ export class NamespaceRegistry {
       await hub.start();
       const dispatcher = name === DEFAULT_NAMESPACE ? o.dispatcher : namespacedDispatcher(o.dispatcher, name);
       const log = name === DEFAULT_NAMESPACE ? o.log : (m: string) => o.log(`[${name}] ${m}`);
-      const loop = new DispatchLoop(store, dispatcher, { log, claimIdleMs: o.dispatchClaimIdleMs });
+      const loop = new DispatchLoop(store, dispatcher, { log, claimIdleMs: o.dispatchClaimIdleMs, reconcile: o.reconcile });
       loop.start();
       const deps: ApiDeps = { store, hub, limits: o.limits, dispatchWaitMs: o.dispatchWaitMs };
       const ns = { name, store, hub, loop, signatures: signatureService(deps), workers: workerService(deps) };

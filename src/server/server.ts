@@ -12,6 +12,7 @@ import type { Config } from "../config.js";
 import type { Dispatcher } from "../dispatch/dispatcher.js";
 import { hatchetConfigFromEnv, HatchetDispatcher } from "../dispatch/hatchet.js";
 import { RecordingDispatcher } from "../dispatch/recording.js";
+import { hasRunStatus } from "../dispatch/run-status.js";
 import type { Store } from "../store/store.js";
 import { log as logger } from "../observability/log.js";
 import { collectProcessMetrics, setNamespaceLabelCap } from "../observability/metrics.js";
@@ -76,6 +77,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
     },
     watchBuffer: config.watchBuffer,
     dispatchClaimIdleMs: config.dispatchClaimIdleMs,
+    reconcile: hasRunStatus(dispatcher) ? { ...config.reconcile, source: dispatcher } : undefined,
     dispatchWaitMs: config.dispatchWaitMs,
     limits: config.limits,
     dispatcher: observedDispatcher(dispatcher),

@@ -101,11 +101,11 @@ describe("HatchetDispatcher against a stand-in engine", () => {
     assert.equal(runId, sent.runId);
   });
 
-  it("reports an unknown workflow as permanent", async () => {
-    const strict = await startHatchetStandin({ rejectUnknownWorkflows: true });
+  it("reports a task name no worker registered as permanent TASK_NOT_REGISTERED (engine's strict trigger settings)", async () => {
+    const strict = await startHatchetStandin({ strictTriggers: true });
     const d = new HatchetDispatcher({ token: strict.token, hostPort: strict.hostPort, apiUrl: strict.apiUrl, tls: { strategy: "none" } });
     try {
-      await assert.rejects(d.trigger(request()), isDispatchError(true, "NOT_FOUND"));
+      await assert.rejects(d.trigger(request()), isDispatchError(true, "TASK_NOT_REGISTERED"));
       assert.equal(strict.triggerCalls, 1);
       assert.equal(strict.triggers.length, 0);
     } finally {

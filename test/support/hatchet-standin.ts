@@ -2,6 +2,11 @@
  * A stand-in Hatchet engine on 127.0.0.1 for tests: the SDK's own gRPC service definitions served with
  * nice-grpc, plus the few REST routes the SDK calls. It records triggers, cancels and worker events, and
  * assigns triggered runs to connected SDK workers (retrying failed attempts like the engine does).
+ * Where it models the real engine (hatchet-lite, see docs/hatchet.md) it behaves as measured there: a trigger
+ * of a name no worker registered is answered with a run id and creates nothing (or, with the strict trigger
+ * settings, INVALID_ARGUMENT; never NOT_FOUND); a standalone task's run id is its task's external id; a run
+ * on a worker that disappears without unsubscribing is re-assigned as the next attempt, retries or not.
+ * The real-engine suite (test/hatchet-real) covers what this does not.
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
@@ -15,7 +20,7 @@ import {
   type AssignedAction,
 } from "@hatchet-dev/typescript-sdk/protoc/dispatcher/dispatcher.js";
 import { WorkflowServiceDefinition } from "@hatchet-dev/typescript-sdk/protoc/workflows/workflows.js";
-import { AdminServiceDefinition } from "@hatchet-dev/typescript-sdk/protoc/v1/workflows.js";
+import { AdminServiceDefinition, RunStatus } from "@hatchet-dev/typescript-sdk/protoc/v1/workflows.js";
 
 export const STANDIN_ENGINE_VERSION = "v0.80.0";
 
@@ -45,6 +50,9 @@ export interface StandinRun {
   retryCount: number;
   status: "QUEUED" | "ASSIGNED" | "RUNNING" | "COMPLETED" | "FAILED" | "CANCELLED";
   workerId?: string;
+  /** The COMPLETED event's output, or the FAILED event's error text (as the engine keeps them). */
+  output?: unknown;
+  error?: string;
 }
 
 interface RegisteredTask {
@@ -63,8 +71,14 @@ interface StandinWorker {
 }
 
 export interface StandinOptions {
-  /** Answer NOT_FOUND to triggers of workflows no worker registered with PutWorkflow. */
-  rejectUnknownWorkflows?: boolean;
+  /**
+   * The engine's strict trigger settings (SERVER_OPTIMISTIC_SCHEDULING_ENABLED=false,
+   * SERVER_GRPC_TRIGGER_WRITES_ENABLED=false): a trigger of a workflow no worker registered is answered
+   * INVALID_ARGUMENT "workflow names not found". Without them it gets a run id and nothing is created.
+   */
+  strictTriggers?: boolean;
+  /** How long after a worker's stream breaks (no Unsubscribe) its runs are re-assigned (the engine: about 29 s). */
+  reassignLostAfterMs?: number;
 }
 
 export interface HatchetStandin {
@@ -165,6 +179,18 @@ export async function startHatchetStandin(opts: StandinOptions = {}): Promise<Ha
     }
   }
 
+  /** The engine re-queues a lost worker's runs as the next attempt, even when the task has no retries left. */
+  function reassignFrom(worker: StandinWorker): void {
+    if (worker.listening || closed) return;
+    for (const run of runs.values()) {
+      if (run.workerId !== worker.id || !["ASSIGNED", "RUNNING"].includes(run.status)) continue;
+      run.retryCount += 1;
+      run.status = "QUEUED";
+      run.workerId = undefined;
+    }
+    assignQueued();
+  }
+
   function cancelRun(id: string): void {
     cancels.push(id);
     const run = runs.get(id) ?? runsByTask.get(id);
@@ -194,8 +220,12 @@ export async function startHatchetStandin(opts: StandinOptions = {}): Promise<Ha
     // The SDK sends STARTED without awaiting it, so it may arrive after the attempt's COMPLETED/FAILED.
     if (!run || run.status === "CANCELLED" || (ev.retryCount ?? 0) !== run.retryCount) return;
     if (type === "STARTED" && run.status === "ASSIGNED") run.status = "RUNNING";
-    if (type === "COMPLETED") run.status = "COMPLETED";
+    if (type === "COMPLETED") {
+      run.status = "COMPLETED";
+      run.output = parseJson(ev.eventPayload);
+    }
     if (type === "FAILED") {
+      run.error = ev.eventPayload;
       const retries = taskOf(run)?.retries ?? 0;
       if (!ev.shouldNotRetry && run.retryCount < retries) {
         run.retryCount += 1;
@@ -216,16 +246,18 @@ export async function startHatchetStandin(opts: StandinOptions = {}): Promise<Ha
       if (triggerDelayMs > 0) await sleep(triggerDelayMs, undefined, { signal: ctx.signal });
       if (triggerFault) throw new ServerError(triggerFault.code, triggerFault.details);
       const name = req.name;
-      if (opts.rejectUnknownWorkflows && !workflows.has(name.toLowerCase())) {
-        throw new ServerError(Status.NOT_FOUND, `workflow names not found: ${name}`);
+      const registered = workflows.has(name.toLowerCase());
+      if (opts.strictTriggers && !registered) {
+        throw new ServerError(Status.INVALID_ARGUMENT, `could not trigger workflow: rpc error: code = InvalidArgument desc = workflow names not found: ${name}`);
       }
       const runId = randomUUID();
       const metadata = req.additionalMetadata ? (JSON.parse(req.additionalMetadata) as Record<string, string>) : undefined;
       const input = parseJson(req.input);
       triggers.push({ name, input, metadata, runId });
+      if (!registered) return { workflowRunId: runId }; // dropped: the id never exists
       const run: StandinRun = {
         runId,
-        taskRunExternalId: randomUUID(),
+        taskRunExternalId: runId,
         workflowName: name.toLowerCase(),
         input,
         metadata,
@@ -250,6 +282,36 @@ export async function startHatchetStandin(opts: StandinOptions = {}): Promise<Ha
     async cancelTasks(req) {
       req.externalIds.forEach(cancelRun);
       return { cancelledTasks: req.externalIds };
+    },
+    async getRunDetails(req) {
+      const run = runs.get(req.externalId);
+      if (!run) throw new ServerError(Status.NOT_FOUND, "workflow run not found");
+      const status = {
+        QUEUED: RunStatus.QUEUED,
+        ASSIGNED: RunStatus.QUEUED,
+        RUNNING: RunStatus.RUNNING,
+        COMPLETED: RunStatus.COMPLETED,
+        FAILED: RunStatus.FAILED,
+        CANCELLED: RunStatus.CANCELLED,
+      }[run.status];
+      const bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v ?? {}));
+      return {
+        input: bytes(run.input),
+        status,
+        done: ["COMPLETED", "FAILED", "CANCELLED"].includes(run.status),
+        additionalMetadata: bytes(run.metadata),
+        isEvicted: false,
+        taskRuns: {
+          [run.taskRunExternalId]: {
+            externalId: run.taskRunExternalId,
+            status,
+            error: run.error,
+            output: run.status === "COMPLETED" ? bytes(run.output) : undefined,
+            readableId: taskOf(run)?.readableId ?? run.workflowName,
+            isEvicted: false,
+          },
+        },
+      };
     },
   });
 
@@ -286,9 +348,11 @@ export async function startHatchetStandin(opts: StandinOptions = {}): Promise<Ha
           await new Promise<void>((resolve) => (worker.wake = resolve));
         }
       } finally {
+        const lost = worker.listening && !closed; // Unsubscribe clears `listening` first
         worker.listening = false;
         worker.wake = undefined;
         ctx.signal.removeEventListener("abort", wakeOnAbort);
+        if (lost) setTimeout(() => reassignFrom(worker), opts.reassignLostAfterMs ?? 500).unref();
       }
     },
     async heartbeat() {
