@@ -6,9 +6,7 @@ the plain client (StartTask/CompleteTask), as a worker helper would."""
 from __future__ import annotations
 
 import difflib
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Dict, Iterator, List
@@ -112,7 +110,7 @@ async def test_the_ported_program_behaves_as_mageflow_describes(live_server: Liv
 
 async def test_refusals_name_the_difference_from_mageflow(live_server: LiveServer, connected: None) -> None:
     from mageflow_signatures.mageflow import asign, load_signature
-    from mageflow_signatures import AlreadyExists, FailedPrecondition
+    from mageflow_signatures import FailedPrecondition
 
     sig = await asign("resize", width=10)
     await sig.aio_run_no_wait({"image": "a.png"})

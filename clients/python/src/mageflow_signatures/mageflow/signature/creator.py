@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import time
 from datetime import datetime
-from typing import Any, AsyncIterator, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, AsyncIterator, Dict, Iterable, List, Optional, Union
 
 from ...errors import SignatureLocked
 from ...types import RemoveResult, Status
@@ -161,9 +161,12 @@ async def lock_task(
     token = hold(task_id, lock.lock_id)
     try:
         yield TaskSignature(lock.signature)
-    finally:
+    except BaseException as exc:
         release(token)
-        await lock.__aexit__(None, None, None)
+        await lock.__aexit__(type(exc), exc, exc.__traceback__)  # a failed release only logs then
+        raise
+    release(token)
+    await lock.__aexit__(None, None, None)
 
 
 def _keys(callbacks: Optional[Iterable[CallbackLike]]) -> List[str]:
