@@ -117,7 +117,7 @@ export function Actions({ sig, client, session }: { sig: Signature; client: Sign
           {result.action}: done.
         </Alert>
       )}
-      <Modal opened={!!open} onClose={() => setOpen(undefined)} title={open ? `${open.label} this signature?` : ""} centered>
+      <Modal opened={!!open} onClose={() => setOpen(undefined)} title={open ? `${open.label} this signature?` : ""} centered closeButtonProps={{ "aria-label": "Close without changing anything" }}>
         {open && (
           <Stack>
             <Text size="sm">{open.explain}</Text>

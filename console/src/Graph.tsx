@@ -6,7 +6,7 @@ import type { LiveSignatures } from "./live";
 import { buildGraph, NODE_W, type EdgeKind } from "./graph-model";
 import { hrefOf } from "./route";
 
-const EDGE_COLORS: Record<EdgeKind, string> = { success: "#2b8a3e", error: "#c92a2a", child: "#495057" };
+const EDGE_COLORS: Record<EdgeKind, string> = { success: "#237032", error: "#c92a2a", child: "#495057" };
 
 /** The callback and container graph of a signature, colored by status, redrawn on every change. */
 export function SignatureGraph({ rootKey, live, height = 420 }: { rootKey: string; live: LiveSignatures; height?: number }) {

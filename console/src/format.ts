@@ -12,7 +12,7 @@ export const dispatchName = (d: DispatchState | undefined) => (d ? DispatchState
 export const STATUS_COLORS: Record<string, { bg: string; fg: string }> = {
   pending: { bg: "#1864ab", fg: "#ffffff" },
   active: { bg: "#5f3dc4", fg: "#ffffff" },
-  done: { bg: "#2b8a3e", fg: "#ffffff" },
+  done: { bg: "#237032", fg: "#ffffff" },
   failed: { bg: "#c92a2a", fg: "#ffffff" },
   suspended: { bg: "#ffd43b", fg: "#212529" },
   interrupted: { bg: "#e8590c", fg: "#ffffff" },
