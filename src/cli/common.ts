@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import type { MutationOptions, Signature } from "../../clients/typescript/src/index.js";
-import type { Ctx } from "./action.js";
-import { signatureJson, signatureLine, stdoutColor } from "./format.js";
+import type { MutationOptions } from "../../clients/typescript/src/index.js";
 import { UsageError } from "./exit-codes.js";
 
 export function example(cmd: Command, ...lines: string[]): Command {
@@ -20,10 +18,4 @@ export function conditions(o: { lockId?: string; expectedRevision?: string }): M
     throw new UsageError(`--expected-revision: expected a revision number, got ${JSON.stringify(o.expectedRevision)}`);
   }
   return { lockId: o.lockId, expectedRevision: o.expectedRevision === undefined ? undefined : BigInt(o.expectedRevision) };
-}
-
-/** Prints a signature as one line (`verb KEY task STATUS`) or as JSON. */
-export function printSignature(ctx: Ctx, verb: string, s: Signature) {
-  if (ctx.opts.json) ctx.printJson(signatureJson(s));
-  else ctx.print(`${verb} ${signatureLine(s, stdoutColor())}`);
 }

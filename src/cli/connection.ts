@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import { Option, type Command } from "commander";
-import { createMageflowClient, DEFAULT_SERVER, type MageflowClient } from "../../clients/typescript/src/index.js";
+import { DEFAULT_SERVER } from "../../clients/typescript/src/defaults.js";
 
 export interface GlobalOptions {
   server: string;
@@ -11,7 +10,6 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-export { DEFAULT_SERVER };
 
 /** The options every client command shares, set on the root program. */
 export function addGlobalOptions(program: Command) {
@@ -26,11 +24,4 @@ export function addGlobalOptions(program: Command) {
 
 export function globals(cmd: Command): GlobalOptions {
   return cmd.optsWithGlobals<GlobalOptions>();
-}
-
-export function clientFor(opts: GlobalOptions): MageflowClient {
-  const tls = opts.ca ? { ca: readFileSync(opts.ca) } : opts.tls || undefined;
-  return opts.transport === "grpc"
-    ? createMageflowClient({ grpcAddress: opts.server, transport: "grpc", token: opts.token, tls })
-    : createMageflowClient({ baseUrl: opts.server, token: opts.token, tls });
 }

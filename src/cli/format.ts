@@ -104,3 +104,15 @@ export function eventLine(e: SignatureEvent, color: boolean): string {
 
 export const signatureJson = (s: Signature) => toJson(SignatureSchema, s);
 export const eventJson = (e: SignatureEvent) => toJson(SignatureEventSchema, e);
+
+/** Prints a signature as one line (`verb KEY task STATUS`) or as JSON. */
+export interface Printer {
+  opts: { json?: boolean | undefined };
+  print(line?: string): void;
+  printJson(value: unknown): void;
+}
+
+export function printSignature(ctx: Printer, verb: string, s: Signature) {
+  if (ctx.opts.json) ctx.printJson(signatureJson(s));
+  else ctx.print(`${verb} ${signatureLine(s, stdoutColor())}`);
+}

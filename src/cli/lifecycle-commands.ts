@@ -1,9 +1,8 @@
 import type { Command } from "commander";
-import { dispatchStateName, type MageflowClient, type MutationOptions, type Signature } from "../../clients/typescript/src/index.js";
+import type { MageflowClient, MutationOptions, Signature } from "../../clients/typescript/src/index.js";
 import { action } from "./action.js";
-import { conditions, example, printSignature, withConditions } from "./common.js";
+import { conditions, example, withConditions } from "./common.js";
 import { UsageError } from "./exit-codes.js";
-import { signatureJson } from "./format.js";
 import { collect, jsonObject, keyValues } from "./parse.js";
 
 type Transition = (client: MageflowClient, key: string, o: MutationOptions) => Promise<Signature>;
@@ -28,8 +27,8 @@ export function addLifecycleCommands(program: Command) {
     ).action(
       action(async (ctx, key: string, o) => {
         const r = await ctx.client.runNoWait(key, jsonObject(o.message, "--message"), keyValues(o.metadata, "--metadata"), { requestId: o.requestId, ...conditions(o) });
-        const state = dispatchStateName(r.dispatchState);
-        if (ctx.opts.json) ctx.printJson({ signature: signatureJson(r.signature), runId: r.runId, dispatchState: state });
+        const state = ctx.rt.dispatchStateName(r.dispatchState);
+        if (ctx.opts.json) ctx.printJson({ signature: ctx.rt.signatureJson(r.signature), runId: r.runId, dispatchState: state });
         else ctx.print(`run of ${key}: ${state}${r.runId ? `, run id ${r.runId}` : ""}`);
       }),
     ),
@@ -39,7 +38,7 @@ export function addLifecycleCommands(program: Command) {
   for (const [name, verb, description, run] of TRANSITIONS) {
     example(
       withConditions(program.command(name).description(description).argument("<key>", "signature key")).action(
-        action(async (ctx, key: string, o) => printSignature(ctx, verb, await run(ctx.client, key, conditions(o)))),
+        action(async (ctx, key: string, o) => ctx.rt.printSignature(ctx, verb, await run(ctx.client, key, conditions(o)))),
       ),
       `mageflow ${name} "$KEY"`,
     );
@@ -56,7 +55,7 @@ export function addLifecycleCommands(program: Command) {
     ).action(
       action(async (ctx, key: string, o) => {
         if (o.soft && o.hard) throw new UsageError("pause: give --soft or --hard, not both");
-        printSignature(ctx, "paused", await ctx.client.pause(key, o.hard ? "hard" : "soft", conditions(o)));
+        ctx.rt.printSignature(ctx, "paused", await ctx.client.pause(key, o.hard ? "hard" : "soft", conditions(o)));
       }),
     ),
     `mageflow pause "$KEY" --hard`,

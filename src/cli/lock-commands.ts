@@ -1,9 +1,6 @@
 import type { Command } from "commander";
-import { toJson } from "@bufbuild/protobuf";
-import { LockSignatureResponseSchema } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { action } from "./action.js";
-import { example, printSignature } from "./common.js";
-import { relTime } from "./format.js";
+import { example } from "./common.js";
 import { durationMs } from "./parse.js";
 
 export function addLockCommands(program: Command) {
@@ -20,9 +17,9 @@ export function addLockCommands(program: Command) {
         action(async (ctx, key: string, o) => {
           const ttlMs = o.ttl === undefined ? undefined : durationMs(o.ttl, "--ttl");
           const r = await ctx.client.lockRaw(key, ttlMs, o.owner, o.lockId);
-          if (ctx.opts.json) ctx.printJson(toJson(LockSignatureResponseSchema, r));
+          if (ctx.opts.json) ctx.printJson(ctx.rt.toJson(ctx.rt.LockSignatureResponseSchema, r));
           else if (o.quiet) ctx.print(r.lockId);
-          else ctx.print(`locked ${key} until ${relTime(r.expireTime)}\nlock id: ${r.lockId}`);
+          else ctx.print(`locked ${key} until ${ctx.rt.relTime(r.expireTime)}\nlock id: ${r.lockId}`);
         }),
       ),
     `LOCK=$(mageflow lock "$KEY" --ttl 2m -q)`,
@@ -35,7 +32,7 @@ export function addLockCommands(program: Command) {
       .description("release a lease")
       .argument("<key>", "signature key")
       .requiredOption("--lock-id <id>", "the lease id from `mageflow lock`")
-      .action(action(async (ctx, key: string, o) => printSignature(ctx, "unlocked", await ctx.client.unlock(key, o.lockId)))),
+      .action(action(async (ctx, key: string, o) => ctx.rt.printSignature(ctx, "unlocked", await ctx.client.unlock(key, o.lockId)))),
     `mageflow unlock "$KEY" --lock-id "$LOCK"`,
   );
 }

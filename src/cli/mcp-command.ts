@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { clientFor, globals } from "./connection.js";
+import { globals } from "./connection.js";
 
 /**
  * `mageflow mcp`: an MCP server on stdin/stdout whose tools call the service given by the
@@ -13,6 +13,7 @@ export function addMcpCommand(program: Command) {
     .action(async (_o: unknown, cmd: Command) => {
       const { StdioServerTransport } = await import("@modelcontextprotocol/sdk/server/stdio.js");
       const { mcpServer } = await import("../mcp/server.js");
+      const { clientFor } = await import("./client-for.js");
       const client = clientFor(globals(cmd));
       const server = mcpServer(client);
       const transport = new StdioServerTransport();

@@ -1,5 +1,4 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { parseStatus, statusNames, type StatusLike } from "../../clients/typescript/src/index.js";
 import { UsageError } from "./exit-codes.js";
 
 export function jsonValue(text: string, flag: string): JsonValue {
@@ -38,16 +37,6 @@ export function positiveInt(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag}: expected a positive integer, got ${JSON.stringify(text)}`);
   return n;
-}
-
-export function statuses(names: string[] = []): StatusLike[] {
-  return names.flatMap((n) => n.split(",")).map((n) => {
-    try {
-      return parseStatus(n);
-    } catch {
-      throw new UsageError(`--status: unknown status ${JSON.stringify(n)}; one of ${statusNames().join(", ").toLowerCase()}`);
-    }
-  });
 }
 
 /** For repeatable options: `--on-success A --on-success B`. */

@@ -1,8 +1,7 @@
 import type { Command } from "commander";
 import { action } from "./action.js";
-import { conditions, example, printSignature, withConditions } from "./common.js";
-import { SIGNATURE_HEADERS, signatureDetail, signatureJson, signatureRows, stdoutColor, table } from "./format.js";
-import { collect, jsonObject, keyValues, positiveInt, statuses } from "./parse.js";
+import { conditions, example, withConditions } from "./common.js";
+import { collect, jsonObject, keyValues, positiveInt } from "./parse.js";
 
 export function addSignatureCommands(program: Command) {
   example(
@@ -32,7 +31,7 @@ export function addSignatureCommands(program: Command) {
             requestId: o.requestId,
           });
           if (o.quiet && !ctx.opts.json) ctx.print(s.key);
-          else printSignature(ctx, "created", s);
+          else ctx.rt.printSignature(ctx, "created", s);
         }),
       ),
     `mageflow create send-email --kwargs '{"to": "a@example.com"}' --on-success "$NOTIFY_KEY"`,
@@ -47,8 +46,8 @@ export function addSignatureCommands(program: Command) {
       .action(
         action(async (ctx, key: string) => {
           const s = await ctx.client.loadSignature(key);
-          if (ctx.opts.json) ctx.printJson(signatureJson(s));
-          else ctx.print(signatureDetail(s, stdoutColor()));
+          if (ctx.opts.json) ctx.printJson(ctx.rt.signatureJson(s));
+          else ctx.print(ctx.rt.signatureDetail(s, ctx.rt.stdoutColor()));
         }),
       ),
     "mageflow get TaskSignature:4f1c2a9e-0d7b-4c55-9a43-8f0e6b1d2c3a",
@@ -68,14 +67,14 @@ export function addSignatureCommands(program: Command) {
           const found = [];
           let pageToken: string | undefined = o.pageToken;
           do {
-            const page = await ctx.client.list({ statuses: statuses(o.status), taskName: o.task, pageSize: Math.min(1000, limit - found.length), pageToken });
+            const page = await ctx.client.list({ statuses: ctx.rt.statuses(o.status), taskName: o.task, pageSize: Math.min(1000, limit - found.length), pageToken });
             found.push(...page.signatures);
             pageToken = page.nextPageToken || undefined;
           } while (pageToken && found.length < limit);
-          if (ctx.opts.json) ctx.printJson({ signatures: found.map(signatureJson), nextPageToken: pageToken ?? "" });
+          if (ctx.opts.json) ctx.printJson({ signatures: found.map(ctx.rt.signatureJson), nextPageToken: pageToken ?? "" });
           else if (found.length === 0) ctx.print("no signatures");
           else {
-            ctx.print(table(SIGNATURE_HEADERS, signatureRows(found, stdoutColor()), stdoutColor()));
+            ctx.print(ctx.rt.table(ctx.rt.SIGNATURE_HEADERS, ctx.rt.signatureRows(found, ctx.rt.stdoutColor()), ctx.rt.stdoutColor()));
             if (pageToken) process.stderr.write(`more: mageflow list --page-token ${pageToken}\n`);
           }
         }),
@@ -97,7 +96,7 @@ export function addSignatureCommands(program: Command) {
         const kwargs = o.kwargs === undefined ? undefined : jsonObject(o.kwargs, "--kwargs");
         const metadata = o.metadata ? keyValues(o.metadata, "--metadata") : undefined;
         const replace = o.replace ? ([kwargs && "kwargs", metadata && "metadata"].filter(Boolean) as ("kwargs" | "metadata")[]) : [];
-        printSignature(ctx, "updated", await ctx.client.update(key, { kwargs, metadata, replace, ...conditions(o) }));
+        ctx.rt.printSignature(ctx, "updated", await ctx.client.update(key, { kwargs, metadata, replace, ...conditions(o) }));
       }),
     ),
     `mageflow update "$KEY" --kwargs '{"subject": "hello"}'`,

@@ -2,8 +2,7 @@ import type { Command } from "commander";
 import { action } from "./action.js";
 import { example } from "./common.js";
 import { UsageError } from "./exit-codes.js";
-import { eventJson, eventLine, stdoutColor } from "./format.js";
-import { collect, statuses } from "./parse.js";
+import { collect } from "./parse.js";
 
 export function addWatchCommand(program: Command) {
   example(
@@ -18,12 +17,12 @@ export function addWatchCommand(program: Command) {
       .action(
         action(async (ctx, o) => {
           if (o.from !== undefined && !/^\d+$/.test(o.from)) throw new UsageError(`--from: expected a revision number, got ${JSON.stringify(o.from)}`);
-          const color = stdoutColor();
+          const color = ctx.rt.stdoutColor();
           let reconnecting = false;
           const watch = ctx.client.watch({
             keys: o.key,
             taskNames: o.task,
-            statuses: statuses(o.status),
+            statuses: ctx.rt.statuses(o.status),
             startRevision: o.from === undefined ? 0 : BigInt(o.from),
             sendInitial: !!o.initial,
             progressIntervalMs: 5000,
@@ -46,7 +45,7 @@ export function addWatchCommand(program: Command) {
             for await (const event of watch) {
               if (reconnecting) notice(`reconnected; at revision ${watch.revision}`);
               reconnecting = false;
-              ctx.print(ctx.opts.json ? JSON.stringify(eventJson(event)) : eventLine(event, color));
+              ctx.print(ctx.opts.json ? JSON.stringify(ctx.rt.eventJson(event)) : ctx.rt.eventLine(event, color));
             }
           } finally {
             process.off("SIGINT", stop);

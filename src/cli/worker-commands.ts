@@ -1,9 +1,8 @@
 import type { Command } from "commander";
-import { Code, MageflowError, StartDecision, type MageflowClient } from "../../clients/typescript/src/index.js";
-import { action } from "./action.js";
+import type { Signature } from "../../clients/typescript/src/index.js";
+import { action, type Ctx } from "./action.js";
 import { example } from "./common.js";
 import { EXIT } from "./exit-codes.js";
-import { signatureJson, signatureLine, stdoutColor } from "./format.js";
 import { jsonValue, positiveInt } from "./parse.js";
 
 export function addWorkerCommands(program: Command) {
@@ -20,11 +19,11 @@ export function addWorkerCommands(program: Command) {
       .option("--lock-id <id>", "lease id, required while the signature is locked")
       .action(
         action(async (ctx, key: string, runIdArg: string | undefined, o) => {
-          const runId = runIdArg ?? (await currentRunId(ctx.client, key));
+          const runId = runIdArg ?? (await currentRunId(ctx, key));
           const r = await ctx.client.startTask(key, runId, { attempt: positiveInt(o.attempt, "--attempt"), lockId: o.lockId });
-          const decision = StartDecision[r.decision];
-          if (ctx.opts.json) ctx.printJson({ decision, skipReason: r.skipReason, runId, signature: signatureJson(r.signature) });
-          else ctx.print(r.run ? `RUN ${runId}: ${signatureLine(r.signature, stdoutColor())}` : `SKIP ${runId}: ${r.skipReason} (do not run the task)`);
+          const decision = ctx.rt.StartDecision[r.decision];
+          if (ctx.opts.json) ctx.printJson({ decision, skipReason: r.skipReason, runId, signature: ctx.rt.signatureJson(r.signature) });
+          else ctx.print(r.run ? `RUN ${runId}: ${ctx.rt.signatureLine(r.signature, ctx.rt.stdoutColor())}` : `SKIP ${runId}: ${r.skipReason} (do not run the task)`);
           return r.run ? EXIT.ok : EXIT.skip;
         }),
       ),
@@ -41,9 +40,9 @@ export function addWorkerCommands(program: Command) {
       .option("--lock-id <id>", "lease id, required while the signature is locked")
       .action(
         action(async (ctx, key: string, runIdArg: string | undefined, o) => {
-          const runId = runIdArg ?? (await currentRunId(ctx.client, key));
+          const runId = runIdArg ?? (await currentRunId(ctx, key));
           const r = await ctx.client.completeTask(key, runId, jsonValue(o.result, "--result"), { lockId: o.lockId });
-          printReport(ctx.opts.json, "completed", r.signature, r.dispatchedCallbacks, (l) => ctx.print(l), (v) => ctx.printJson(v));
+          printReport(ctx, "completed", r.signature, r.dispatchedCallbacks);
         }),
       ),
     `mageflow worker complete "$KEY" --result '{"sent": true}'`,
@@ -62,24 +61,24 @@ export function addWorkerCommands(program: Command) {
       .option("--lock-id <id>", "lease id, required while the signature is locked")
       .action(
         action(async (ctx, key: string, runIdArg: string | undefined, o) => {
-          const runId = runIdArg ?? (await currentRunId(ctx.client, key));
+          const runId = runIdArg ?? (await currentRunId(ctx, key));
           const error = { message: o.message, type: o.type, attempt: positiveInt(o.attempt, "--attempt") };
           const r = await ctx.client.failTask(key, runId, error, { final: !o.retry, lockId: o.lockId });
-          printReport(ctx.opts.json, o.retry ? "attempt failed" : "failed", r.signature, r.dispatchedCallbacks, (l) => ctx.print(l), (v) => ctx.printJson(v));
+          printReport(ctx, o.retry ? "attempt failed" : "failed", r.signature, r.dispatchedCallbacks);
         }),
       ),
     `mageflow worker fail "$KEY" --message "SMTP timeout" --type TimeoutError`,
   );
 }
 
-async function currentRunId(client: MageflowClient, key: string): Promise<string> {
-  const runId = (await client.loadSignature(key)).run?.runId;
-  if (!runId) throw new MageflowError(`${key} has no dispatched run yet; give the run id, or run it first`, Code.FailedPrecondition, "NO_RUN_ID", { key });
+async function currentRunId(ctx: Ctx, key: string): Promise<string> {
+  const runId = (await ctx.client.loadSignature(key)).run?.runId;
+  if (!runId) throw new ctx.rt.MageflowError(`${key} has no dispatched run yet; give the run id, or run it first`, ctx.rt.Code.FailedPrecondition, "NO_RUN_ID", { key });
   return runId;
 }
 
-function printReport(json: boolean | undefined, verb: string, s: Parameters<typeof signatureJson>[0], callbacks: string[], print: (l: string) => void, printJson: (v: unknown) => void) {
-  if (json) return printJson({ signature: signatureJson(s), dispatchedCallbacks: callbacks });
-  print(`${verb} ${signatureLine(s, stdoutColor())}`);
-  if (callbacks.length > 0) print(`dispatched callbacks:\n${callbacks.map((k) => `  ${k}`).join("\n")}`);
+function printReport(ctx: Ctx, verb: string, s: Signature, callbacks: string[]) {
+  if (ctx.opts.json) return ctx.printJson({ signature: ctx.rt.signatureJson(s), dispatchedCallbacks: callbacks });
+  ctx.print(`${verb} ${ctx.rt.signatureLine(s, ctx.rt.stdoutColor())}`);
+  if (callbacks.length > 0) ctx.print(`dispatched callbacks:\n${callbacks.map((k) => `  ${k}`).join("\n")}`);
 }

@@ -4,9 +4,11 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { EXIT, exitCodeOf } from "../../src/cli/exit-codes.js";
+import { exitCodeOf } from "../../src/cli/error-report.js";
+import { EXIT } from "../../src/cli/exit-codes.js";
 import { relTime, table } from "../../src/cli/format.js";
-import { durationMs, jsonObject, keyValues, statuses } from "../../src/cli/parse.js";
+import { durationMs, jsonObject, keyValues } from "../../src/cli/parse.js";
+import { statuses } from "../../src/cli/status-option.js";
 import { MageflowError, parseStatus, Status } from "../../clients/typescript/src/index.js";
 
 it("relTime reads like a person would say it", () => {

@@ -19,7 +19,7 @@ export type { FieldViolation } from "./mageflow-error.js";
 export { Lease } from "./lease.js";
 export { dispatchStateName, eventTypeName, parseStatus, statusName, statusNames } from "./names.js";
 export type { StatusLike } from "./names.js";
-export { DEFAULT_SERVER } from "./transport.js";
+export { DEFAULT_SERVER } from "./defaults.js";
 export type { TlsOptions, TransportOptions } from "./transport.js";
 export { traceContextInterceptor, type TraceApi } from "./trace-context.js";
 export { RETRY_DEFAULTS } from "./retry.js";

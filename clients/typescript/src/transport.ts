@@ -2,6 +2,7 @@ import http from "node:http";
 import https from "node:https";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { DEFAULT_SERVER } from "./defaults.js";
 import { retryInterceptor, type RetryOptions } from "./retry.js";
 import { traceContextInterceptor, type TraceApi } from "./trace-context.js";
 
@@ -43,8 +44,6 @@ export interface OpenTransport {
   url: string;
   close(): void;
 }
-
-export const DEFAULT_SERVER = "http://127.0.0.1:8080";
 
 export function openTransport(opts: TransportOptions): OpenTransport {
   const kind = opts.transport ?? (opts.grpcAddress && !opts.baseUrl ? "grpc" : "connect");
