@@ -1,5 +1,5 @@
 import { Anchor, Stack, Text, Title } from "@mantine/core";
-import { SignatureGraph } from "./Graph";
+import { SignatureGraph } from "./LazyGraph";
 import type { LiveSignatures } from "./live";
 import { hrefOf } from "./route";
 

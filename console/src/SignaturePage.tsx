@@ -7,7 +7,7 @@ import type { Signature } from "../../gen/ts/mageflow/v1/signature_pb";
 import { Actions } from "./Actions";
 import { callError, type CallError, type Session, type SignatureClient } from "./api";
 import { dispatchName, eventName, pretty, statusName, time } from "./format";
-import { SignatureGraph } from "./Graph";
+import { SignatureGraph } from "./LazyGraph";
 import { watchHistory, HISTORY_KEEP } from "./live";
 import type { LiveSignatures } from "./live";
 import { hrefOf } from "./route";
