@@ -2,7 +2,7 @@
 # Builds every client package into one folder, ready to publish (publishing is manual: docs/releasing.md):
 #   typescript  the npm tarball of @mageflow/signatures-client (npm run build:client, then npm pack)
 #   python      scripts/release-python.sh <dir>: sdist and wheel, when that script exists
-#   go          scripts/release-go.sh <dir>: the Go module's zip for a file-based GOPROXY, when that script exists
+#   go          scripts/release-go.sh <dir>: <dir>/goproxy, the Go module as a file-based GOPROXY, when that script exists
 # Every artifact carries the version of the root package.json; the script stops when a package disagrees.
 #
 # Usage: scripts/release.sh [out-dir] [typescript|python|go ...]   (default: release/, all three)
@@ -34,5 +34,5 @@ for part in "${parts[@]}"; do
     *) echo "release: unknown part '$part' (typescript, python, go)" >&2; exit 2 ;;
   esac
 done
-(cd "$out" && find . -maxdepth 2 -type f ! -name SHA256SUMS | sort | xargs sha256sum > SHA256SUMS)
+(cd "$out" && find . -type f ! -name SHA256SUMS | sort | xargs sha256sum > SHA256SUMS)
 echo "release: $version in $out (SHA256SUMS beside the files)"
