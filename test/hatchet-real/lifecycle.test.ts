@@ -71,6 +71,17 @@ describe("the signature lifecycle on a real Hatchet engine", { skip: hatchetEngi
   let lateWorker: Worker | undefined;
   let lateWorkerStarted = false;
   let doomed: ChildProcess | undefined;
+  let rescuer: ChildProcess | undefined;
+  const workerProcess = async () => {
+    const p = spawn(process.execPath, ["--import", "tsx", "test/hatchet-real/worker-process.ts"], {
+      env: { ...process.env, ...engine.env, MAGEFLOW_WORKER_SERVICE_URL: `http://127.0.0.1:${server.httpPort}`, DOOMED_EXECUTION_TIMEOUT: "4s" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const out = { text: "" };
+    p.stdout!.on("data", (d) => (out.text += String(d)));
+    await waitFor(async () => (out.text.includes("READY") ? true : undefined), 30_000, "the worker process to be ready");
+    return { p, out };
+  };
   let sigs: ReturnType<typeof createClient<typeof SignatureService>>;
   /** key → inputs the user function was called with, in order. */
   const calls = new Map<string, Json[]>();
@@ -148,6 +159,7 @@ describe("the signature lifecycle on a real Hatchet engine", { skip: hatchetEngi
 
   after(async () => {
     doomed?.kill("SIGKILL");
+    rescuer?.kill("SIGKILL");
     await worker?.stop();
     if (lateWorkerStarted) await lateWorker?.stop();
     await server?.close(1000);
@@ -249,17 +261,12 @@ describe("the signature lifecycle on a real Hatchet engine", { skip: hatchetEngi
 
   it("a worker killed with SIGKILL during its last retry: FAILED with the engine's error, error callback once", async () => {
     const onErr = await create("real-echo", { kwargs: { on: "worker-killed" } });
-    doomed = spawn(process.execPath, ["--import", "tsx", "test/hatchet-real/worker-process.ts"], {
-      env: { ...process.env, ...engine.env, MAGEFLOW_WORKER_SERVICE_URL: `http://127.0.0.1:${server.httpPort}`, DOOMED_EXECUTION_TIMEOUT: "4s" },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    doomed.stdout!.on("data", (d) => (out += String(d)));
-    await waitFor(async () => (out.includes("READY") ? true : undefined), 30_000, "the worker process to be ready");
+    const w = await workerProcess();
+    doomed = w.p;
 
     const key = await create("real-doomed", { errorCallbacks: [onErr] });
     await sigs.runSignature({ key, message: {} });
-    await waitFor(async () => (out.includes("RUNNING 1") ? true : undefined), 30_000, "the last retry to run");
+    await waitFor(async () => (w.out.text.includes("RUNNING 1") ? true : undefined), 30_000, "the last retry to run");
     doomed.kill("SIGKILL");
     assert.equal(await statusOf(key), Status.ACTIVE, "the first attempt was reported not final");
 
@@ -271,5 +278,22 @@ describe("the signature lifecycle on a real Hatchet engine", { skip: hatchetEngi
     await sleep(1500);
     assert.equal(callsOf(onErr).length, 1, "the error callback fires once");
     assert.equal(callsOf(onErr)[0]!.mageflow_error.type, "ENGINE_TIMEOUT");
+  });
+
+  it("a worker lost mid-run: the engine re-assigns the run as the next attempt (retries: 0), the helper runs it, DONE", async () => {
+    const first = await workerProcess();
+    const key = await create("real-lost");
+    const { runId } = await sigs.runSignature({ key, message: {} });
+    await waitFor(async () => (first.out.text.includes(`LOST-RUNNING ${runId}`) ? true : undefined), 30_000, "the first attempt to run");
+    first.p.kill("SIGKILL");
+    const second = await workerProcess();
+    rescuer = second.p;
+    await untilStatus(key, Status.DONE, 90_000);
+    assert.match(second.out.text, /LOST-RERUN 1\n/, "the re-assigned attempt has retryCount 1");
+    const done = await sig(key);
+    assert.equal(done.run!.runId, runId, "the same engine run");
+    assert.equal(done.run!.attempt, 1, "Signature.run.attempt counts the service's dispatches: still one");
+    assert.deepEqual(toJson(ValueSchema, done.run!.result!), { retryCount: 1 });
+    second.p.kill("SIGKILL");
   });
 });

@@ -1,7 +1,9 @@
 /**
- * A worker process the real-engine tests can kill with SIGKILL: one task, `real-doomed` (retries: 1), wrapped
- * with `withSignature`, reporting to the service at MAGEFLOW_WORKER_SERVICE_URL. Its first attempt fails; a later
- * attempt prints `RUNNING <retryCount> <runId>` and never ends. Prints `READY` once the worker listens.
+ * A worker process the real-engine tests can kill with SIGKILL, its tasks wrapped with `withSignature`, reporting
+ * to the service at MAGEFLOW_WORKER_SERVICE_URL. Prints `READY` once the worker listens.
+ * - `real-doomed` (retries: 1): the first attempt fails; a later one prints `RUNNING <retryCount> <runId>` and never ends.
+ * - `real-lost` (retries: 0): the first attempt prints `LOST-RUNNING <runId>` and never ends; an attempt the engine
+ *   re-assigns after losing the worker prints `LOST-RERUN <retryCount>` and returns `{ retryCount }`.
  * Settings: the HATCHET_CLIENT_* variables, DOOMED_EXECUTION_TIMEOUT (default 4s).
  */
 import { HatchetClient } from "@hatchet-dev/typescript-sdk";
@@ -31,7 +33,24 @@ const doomed = hatchet.task({
     opts,
   ),
 });
-const worker = await hatchet.worker("doomed-worker", { workflows: [doomed] });
+const lostOpts = { name: "real-lost", retries: 0 };
+const lost = hatchet.task({
+  ...lostOpts,
+  executionTimeout: "120s",
+  fn: withSignature(
+    reporter,
+    async (_input: Record<string, unknown>, ctx) => {
+      if (ctx.retryCount() === 0) {
+        process.stdout.write(`LOST-RUNNING ${ctx.workflowRunId()}\n`);
+        return new Promise<never>(() => {});
+      }
+      process.stdout.write(`LOST-RERUN ${ctx.retryCount()}\n`);
+      return { retryCount: ctx.retryCount() };
+    },
+    lostOpts,
+  ),
+});
+const worker = await hatchet.worker("doomed-worker", { workflows: [doomed, lost] });
 void worker.start();
 await worker.waitUntilReady(20_000);
 process.stdout.write("READY\n");
