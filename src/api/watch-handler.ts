@@ -28,7 +28,7 @@ const MAX_TASK_NAMES = 100;
 export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesRequest, signal: AbortSignal): AsyncGenerator<Response> {
   const filter = validate(deps, req);
   const matches = eventFilter(filter);
-  const unfiltered = filter.keys.length + filter.taskNames.length + filter.statuses.length === 0;
+  const unfiltered = filter.keys.length + filter.taskNames.length + filter.statuses.length + filter.containerKeys.length === 0;
   const progressMs = req.progressInterval ? durationMs(req.progressInterval) : DEFAULT_PROGRESS_MS;
   const sub = deps.hub.subscribe();
   try {
@@ -95,6 +95,11 @@ async function* replay(deps: ApiDeps, start: number, until: number, matches: (e:
 }
 
 async function snapshot(deps: ApiDeps, f: Filter): Promise<SignatureRecord[]> {
+  const all = await snapshotCandidates(deps, f);
+  return f.containerKeys.length === 0 ? all : all.filter((r) => f.containerKeys.includes(r.containerKey));
+}
+
+async function snapshotCandidates(deps: ApiDeps, f: Filter): Promise<SignatureRecord[]> {
   if (f.keys.length > 0) {
     const found = await deps.store.getMany(f.keys);
     return found.filter((r): r is SignatureRecord => !!r && (f.taskNames.length === 0 || f.taskNames.includes(r.taskName)) && (f.statuses.length === 0 || f.statuses.includes(r.status)));
@@ -119,11 +124,12 @@ function validate(deps: ApiDeps, req: WatchSignaturesRequest): Filter {
   const taskNames = f?.taskNames ?? [];
   if (v.count("filter.task_names", taskNames.length, MAX_TASK_NAMES, "task names")) taskNames.forEach((t, i) => v.name(`filter.task_names[${i}]`, t));
   v.enumValues("filter.statuses", f?.statuses ?? [], MAX_STATUSES, ALL_STATUSES, Status);
+  v.keys("filter.container_keys", f?.containerKeys ?? [], deps.limits.maxBatchKeys);
   v.nonNegative("start_revision", req.startRevision);
   if (req.startRevision > 0n && req.sendInitial) v.add("send_initial", "cannot be combined with start_revision");
   if (req.progressInterval && durationMs(req.progressInterval) < 100) v.add("progress_interval", "at least 100ms");
   v.check();
-  return { keys: f?.keys ?? [], taskNames: f?.taskNames ?? [], statuses: f?.statuses ?? [] };
+  return { keys: f?.keys ?? [], taskNames: f?.taskNames ?? [], statuses: f?.statuses ?? [], containerKeys: f?.containerKeys ?? [] };
 }
 
 function compacted(start: number, oldest: number) {

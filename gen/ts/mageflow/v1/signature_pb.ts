@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file mageflow/v1/signature.proto.
  */
 export const file_mageflow_v1_signature: GenFile = /*@__PURE__*/
-  fileDesc("ChttYWdlZmxvdy92MS9zaWduYXR1cmUucHJvdG8SC21hZ2VmbG93LnYxIooFCglTaWduYXR1cmUSCwoDa2V5GAEgASgJEhEKCXRhc2tfbmFtZRgCIAEoCRInCgZrd2FyZ3MYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjEKDWNyZWF0aW9uX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFzdWNjZXNzX2NhbGxiYWNrcxgGIAMoCRIXCg9lcnJvcl9jYWxsYmFja3MYByADKAkSLAoLdGFza19zdGF0dXMYCCABKAsyFy5tYWdlZmxvdy52MS5UYXNrU3RhdHVzEhkKEXJldHVybl9maWVsZF9uYW1lGAkgASgJEi0KDGlucHV0X3NjaGVtYRgKIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFQoNY29udGFpbmVyX2tleRgLIAEoCRIQCghyZXZpc2lvbhgMIAEoAxIvCgtleHBpcmVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoDcnVuGA4gASgLMhkubWFnZWZsb3cudjEuU2lnbmF0dXJlUnVuEigKBGxvY2sYDyABKAsyGi5tYWdlZmxvdy52MS5TaWduYXR1cmVMb2NrEjYKCG1ldGFkYXRhGBAgAygLMiQubWFnZWZsb3cudjEuU2lnbmF0dXJlLk1ldGFkYXRhRW50cnkSDwoHcmVtb3ZlZBgRIAEoCBovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiWwoKVGFza1N0YXR1cxIjCgZzdGF0dXMYASABKA4yEy5tYWdlZmxvdy52MS5TdGF0dXMSKAoLbGFzdF9zdGF0dXMYAiABKA4yEy5tYWdlZmxvdy52MS5TdGF0dXMikgIKDFNpZ25hdHVyZVJ1bhIOCgZydW5faWQYASABKAkSDwoHYXR0ZW1wdBgCIAEoBRIxCg1kaXNwYXRjaF90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIrCgpsYXN0X2lucHV0GAQgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBIyCg5kaXNwYXRjaF9zdGF0ZRgFIAEoDjIaLm1hZ2VmbG93LnYxLkRpc3BhdGNoU3RhdGUSJgoGcmVzdWx0GAYgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEiUKBWVycm9yGAcgASgLMhYubWFnZWZsb3cudjEuVGFza0Vycm9yImAKDVNpZ25hdHVyZUxvY2sSDwoHbG9ja19pZBgBIAEoCRINCgVvd25lchgCIAEoCRIvCgtleHBpcmVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOwoJVGFza0Vycm9yEg8KB21lc3NhZ2UYASABKAkSDAoEdHlwZRgCIAEoCRIPCgdhdHRlbXB0GAMgASgFKq4BCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOU1RBVFVTX1BFTkRJTkcQARIRCg1TVEFUVVNfQUNUSVZFEAISDwoLU1RBVFVTX0RPTkUQAxIRCg1TVEFUVVNfRkFJTEVEEAQSFAoQU1RBVFVTX1NVU1BFTkRFRBAFEhYKElNUQVRVU19JTlRFUlJVUFRFRBAGEhMKD1NUQVRVU19DQU5DRUxFRBAHKoMBCg1EaXNwYXRjaFN0YXRlEh4KGkRJU1BBVENIX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVRElTUEFUQ0hfU1RBVEVfUVVFVUVEEAESHAoYRElTUEFUQ0hfU1RBVEVfVFJJR0dFUkVEEAISGQoVRElTUEFUQ0hfU1RBVEVfUEFSS0VEEANCrQEKD2NvbS5tYWdlZmxvdy52MUIOU2lnbmF0dXJlUHJvdG9QAVo9bWFnZWZsb3cuZGV2L3NpZ25hdHVyZXMvY2xpZW50cy9nby9nZW4vbWFnZWZsb3cvdjE7bWFnZWZsb3d2MaICA01YWKoCC01hZ2VmbG93LlYxygILTWFnZWZsb3dcVjHiAhdNYWdlZmxvd1xWMVxHUEJNZXRhZGF0YeoCDE1hZ2VmbG93OjpWMWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChttYWdlZmxvdy92MS9zaWduYXR1cmUucHJvdG8SC21hZ2VmbG93LnYxIr4FCglTaWduYXR1cmUSCwoDa2V5GAEgASgJEhEKCXRhc2tfbmFtZRgCIAEoCRInCgZrd2FyZ3MYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EjEKDWNyZWF0aW9uX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIZChFzdWNjZXNzX2NhbGxiYWNrcxgGIAMoCRIXCg9lcnJvcl9jYWxsYmFja3MYByADKAkSLAoLdGFza19zdGF0dXMYCCABKAsyFy5tYWdlZmxvdy52MS5UYXNrU3RhdHVzEhkKEXJldHVybl9maWVsZF9uYW1lGAkgASgJEi0KDGlucHV0X3NjaGVtYRgKIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSFQoNY29udGFpbmVyX2tleRgLIAEoCRIQCghyZXZpc2lvbhgMIAEoAxIvCgtleHBpcmVfdGltZRgNIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASJgoDcnVuGA4gASgLMhkubWFnZWZsb3cudjEuU2lnbmF0dXJlUnVuEigKBGxvY2sYDyABKAsyGi5tYWdlZmxvdy52MS5TaWduYXR1cmVMb2NrEjYKCG1ldGFkYXRhGBAgAygLMiQubWFnZWZsb3cudjEuU2lnbmF0dXJlLk1ldGFkYXRhRW50cnkSDwoHcmVtb3ZlZBgRIAEoCBIyCg5jb250YWluZXJfa2luZBgSIAEoDjIaLm1hZ2VmbG93LnYxLkNvbnRhaW5lcktpbmQaLwoNTWV0YWRhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlsKClRhc2tTdGF0dXMSIwoGc3RhdHVzGAEgASgOMhMubWFnZWZsb3cudjEuU3RhdHVzEigKC2xhc3Rfc3RhdHVzGAIgASgOMhMubWFnZWZsb3cudjEuU3RhdHVzIpICCgxTaWduYXR1cmVSdW4SDgoGcnVuX2lkGAEgASgJEg8KB2F0dGVtcHQYAiABKAUSMQoNZGlzcGF0Y2hfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoKbGFzdF9pbnB1dBgEIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSMgoOZGlzcGF0Y2hfc3RhdGUYBSABKA4yGi5tYWdlZmxvdy52MS5EaXNwYXRjaFN0YXRlEiYKBnJlc3VsdBgGIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIlCgVlcnJvchgHIAEoCzIWLm1hZ2VmbG93LnYxLlRhc2tFcnJvciJgCg1TaWduYXR1cmVMb2NrEg8KB2xvY2tfaWQYASABKAkSDQoFb3duZXIYAiABKAkSLwoLZXhwaXJlX3RpbWUYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjsKCVRhc2tFcnJvchIPCgdtZXNzYWdlGAEgASgJEgwKBHR5cGUYAiABKAkSDwoHYXR0ZW1wdBgDIAEoBSpjCg1Db250YWluZXJLaW5kEh4KGkNPTlRBSU5FUl9LSU5EX1VOU1BFQ0lGSUVEEAASGAoUQ09OVEFJTkVSX0tJTkRfQ0hBSU4QARIYChRDT05UQUlORVJfS0lORF9TV0FSTRACKq4BCgZTdGF0dXMSFgoSU1RBVFVTX1VOU1BFQ0lGSUVEEAASEgoOU1RBVFVTX1BFTkRJTkcQARIRCg1TVEFUVVNfQUNUSVZFEAISDwoLU1RBVFVTX0RPTkUQAxIRCg1TVEFUVVNfRkFJTEVEEAQSFAoQU1RBVFVTX1NVU1BFTkRFRBAFEhYKElNUQVRVU19JTlRFUlJVUFRFRBAGEhMKD1NUQVRVU19DQU5DRUxFRBAHKoMBCg1EaXNwYXRjaFN0YXRlEh4KGkRJU1BBVENIX1NUQVRFX1VOU1BFQ0lGSUVEEAASGQoVRElTUEFUQ0hfU1RBVEVfUVVFVUVEEAESHAoYRElTUEFUQ0hfU1RBVEVfVFJJR0dFUkVEEAISGQoVRElTUEFUQ0hfU1RBVEVfUEFSS0VEEANCrQEKD2NvbS5tYWdlZmxvdy52MUIOU2lnbmF0dXJlUHJvdG9QAVo9bWFnZWZsb3cuZGV2L3NpZ25hdHVyZXMvY2xpZW50cy9nby9nZW4vbWFnZWZsb3cvdjE7bWFnZWZsb3d2MaICA01YWKoCC01hZ2VmbG93LlYxygILTWFnZWZsb3dcVjHiAhdNYWdlZmxvd1xWMVxHUEJNZXRhZGF0YeoCDE1hZ2VmbG93OjpWMWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A stored call recipe: which task to run, with which bound keyword arguments,
@@ -145,6 +145,14 @@ export type Signature = Message<"mageflow.v1.Signature"> & {
    * @generated from field: bool removed = 17;
    */
   removed: boolean;
+
+  /**
+   * Set when the signature is a chain or a swarm (a container, see docs/containers.md):
+   * running it runs its children instead of a task.
+   *
+   * @generated from field: mageflow.v1.ContainerKind container_kind = 18;
+   */
+  containerKind: ContainerKind;
 };
 
 /**
@@ -317,6 +325,40 @@ export const TaskErrorSchema: GenMessage<TaskError> = /*@__PURE__*/
   messageDesc(file_mageflow_v1_signature, 4);
 
 /**
+ * The kind of a container signature.
+ *
+ * @generated from enum mageflow.v1.ContainerKind
+ */
+export enum ContainerKind {
+  /**
+   * Not a container: a plain task signature.
+   *
+   * @generated from enum value: CONTAINER_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Runs its children one after another, each receiving the previous result; one failure stops it.
+   *
+   * @generated from enum value: CONTAINER_KIND_CHAIN = 1;
+   */
+  CHAIN = 1,
+
+  /**
+   * Runs its children in parallel under a concurrency limit.
+   *
+   * @generated from enum value: CONTAINER_KIND_SWARM = 2;
+   */
+  SWARM = 2,
+}
+
+/**
+ * Describes the enum mageflow.v1.ContainerKind.
+ */
+export const ContainerKindSchema: GenEnum<ContainerKind> = /*@__PURE__*/
+  enumDesc(file_mageflow_v1_signature, 0);
+
+/**
  * Lifecycle status of a signature. DONE, FAILED and CANCELED are terminal.
  *
  * @generated from enum mageflow.v1.Status
@@ -383,7 +425,7 @@ export enum Status {
  * Describes the enum mageflow.v1.Status.
  */
 export const StatusSchema: GenEnum<Status> = /*@__PURE__*/
-  enumDesc(file_mageflow_v1_signature, 0);
+  enumDesc(file_mageflow_v1_signature, 1);
 
 /**
  * Where the dispatch of a run stands.
@@ -424,5 +466,5 @@ export enum DispatchState {
  * Describes the enum mageflow.v1.DispatchState.
  */
 export const DispatchStateSchema: GenEnum<DispatchState> = /*@__PURE__*/
-  enumDesc(file_mageflow_v1_signature, 1);
+  enumDesc(file_mageflow_v1_signature, 2);
 

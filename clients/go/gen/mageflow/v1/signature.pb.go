@@ -23,6 +23,59 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// The kind of a container signature.
+type ContainerKind int32
+
+const (
+	// Not a container: a plain task signature.
+	ContainerKind_CONTAINER_KIND_UNSPECIFIED ContainerKind = 0
+	// Runs its children one after another, each receiving the previous result; one failure stops it.
+	ContainerKind_CONTAINER_KIND_CHAIN ContainerKind = 1
+	// Runs its children in parallel under a concurrency limit.
+	ContainerKind_CONTAINER_KIND_SWARM ContainerKind = 2
+)
+
+// Enum value maps for ContainerKind.
+var (
+	ContainerKind_name = map[int32]string{
+		0: "CONTAINER_KIND_UNSPECIFIED",
+		1: "CONTAINER_KIND_CHAIN",
+		2: "CONTAINER_KIND_SWARM",
+	}
+	ContainerKind_value = map[string]int32{
+		"CONTAINER_KIND_UNSPECIFIED": 0,
+		"CONTAINER_KIND_CHAIN":       1,
+		"CONTAINER_KIND_SWARM":       2,
+	}
+)
+
+func (x ContainerKind) Enum() *ContainerKind {
+	p := new(ContainerKind)
+	*p = x
+	return p
+}
+
+func (x ContainerKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ContainerKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_mageflow_v1_signature_proto_enumTypes[0].Descriptor()
+}
+
+func (ContainerKind) Type() protoreflect.EnumType {
+	return &file_mageflow_v1_signature_proto_enumTypes[0]
+}
+
+func (x ContainerKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ContainerKind.Descriptor instead.
+func (ContainerKind) EnumDescriptor() ([]byte, []int) {
+	return file_mageflow_v1_signature_proto_rawDescGZIP(), []int{0}
+}
+
 // Lifecycle status of a signature. DONE, FAILED and CANCELED are terminal.
 type Status int32
 
@@ -80,11 +133,11 @@ func (x Status) String() string {
 }
 
 func (Status) Descriptor() protoreflect.EnumDescriptor {
-	return file_mageflow_v1_signature_proto_enumTypes[0].Descriptor()
+	return file_mageflow_v1_signature_proto_enumTypes[1].Descriptor()
 }
 
 func (Status) Type() protoreflect.EnumType {
-	return &file_mageflow_v1_signature_proto_enumTypes[0]
+	return &file_mageflow_v1_signature_proto_enumTypes[1]
 }
 
 func (x Status) Number() protoreflect.EnumNumber {
@@ -93,7 +146,7 @@ func (x Status) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Status.Descriptor instead.
 func (Status) EnumDescriptor() ([]byte, []int) {
-	return file_mageflow_v1_signature_proto_rawDescGZIP(), []int{0}
+	return file_mageflow_v1_signature_proto_rawDescGZIP(), []int{1}
 }
 
 // Where the dispatch of a run stands.
@@ -137,11 +190,11 @@ func (x DispatchState) String() string {
 }
 
 func (DispatchState) Descriptor() protoreflect.EnumDescriptor {
-	return file_mageflow_v1_signature_proto_enumTypes[1].Descriptor()
+	return file_mageflow_v1_signature_proto_enumTypes[2].Descriptor()
 }
 
 func (DispatchState) Type() protoreflect.EnumType {
-	return &file_mageflow_v1_signature_proto_enumTypes[1]
+	return &file_mageflow_v1_signature_proto_enumTypes[2]
 }
 
 func (x DispatchState) Number() protoreflect.EnumNumber {
@@ -150,7 +203,7 @@ func (x DispatchState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DispatchState.Descriptor instead.
 func (DispatchState) EnumDescriptor() ([]byte, []int) {
-	return file_mageflow_v1_signature_proto_rawDescGZIP(), []int{1}
+	return file_mageflow_v1_signature_proto_rawDescGZIP(), []int{2}
 }
 
 // A stored call recipe: which task to run, with which bound keyword arguments,
@@ -196,7 +249,10 @@ type Signature struct {
 	Metadata map[string]string `protobuf:"bytes,16,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// True once the signature was removed (retired): it stays readable until it
 	// expires but no longer changes or runs.
-	Removed       bool `protobuf:"varint,17,opt,name=removed,proto3" json:"removed,omitempty"`
+	Removed bool `protobuf:"varint,17,opt,name=removed,proto3" json:"removed,omitempty"`
+	// Set when the signature is a chain or a swarm (a container, see docs/containers.md):
+	// running it runs its children instead of a task.
+	ContainerKind ContainerKind `protobuf:"varint,18,opt,name=container_kind,json=containerKind,proto3,enum=mageflow.v1.ContainerKind" json:"container_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -348,6 +404,13 @@ func (x *Signature) GetRemoved() bool {
 		return x.Removed
 	}
 	return false
+}
+
+func (x *Signature) GetContainerKind() ContainerKind {
+	if x != nil {
+		return x.ContainerKind
+	}
+	return ContainerKind_CONTAINER_KIND_UNSPECIFIED
 }
 
 // The status of a signature, with the one it had before its last status change.
@@ -638,7 +701,7 @@ var File_mageflow_v1_signature_proto protoreflect.FileDescriptor
 
 const file_mageflow_v1_signature_proto_rawDesc = "" +
 	"\n" +
-	"\x1bmageflow/v1/signature.proto\x12\vmageflow.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd5\x06\n" +
+	"\x1bmageflow/v1/signature.proto\x12\vmageflow.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\a\n" +
 	"\tSignature\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x1b\n" +
 	"\ttask_name\x18\x02 \x01(\tR\btaskName\x12/\n" +
@@ -660,7 +723,8 @@ const file_mageflow_v1_signature_proto_rawDesc = "" +
 	"\x03run\x18\x0e \x01(\v2\x19.mageflow.v1.SignatureRunR\x03run\x12.\n" +
 	"\x04lock\x18\x0f \x01(\v2\x1a.mageflow.v1.SignatureLockR\x04lock\x12@\n" +
 	"\bmetadata\x18\x10 \x03(\v2$.mageflow.v1.Signature.MetadataEntryR\bmetadata\x12\x18\n" +
-	"\aremoved\x18\x11 \x01(\bR\aremoved\x1a;\n" +
+	"\aremoved\x18\x11 \x01(\bR\aremoved\x12A\n" +
+	"\x0econtainer_kind\x18\x12 \x01(\x0e2\x1a.mageflow.v1.ContainerKindR\rcontainerKind\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"o\n" +
@@ -686,7 +750,11 @@ const file_mageflow_v1_signature_proto_rawDesc = "" +
 	"\tTaskError\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x18\n" +
-	"\aattempt\x18\x03 \x01(\x05R\aattempt*\xae\x01\n" +
+	"\aattempt\x18\x03 \x01(\x05R\aattempt*c\n" +
+	"\rContainerKind\x12\x1e\n" +
+	"\x1aCONTAINER_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14CONTAINER_KIND_CHAIN\x10\x01\x12\x18\n" +
+	"\x14CONTAINER_KIND_SWARM\x10\x02*\xae\x01\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSTATUS_PENDING\x10\x01\x12\x11\n" +
@@ -715,44 +783,46 @@ func file_mageflow_v1_signature_proto_rawDescGZIP() []byte {
 	return file_mageflow_v1_signature_proto_rawDescData
 }
 
-var file_mageflow_v1_signature_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_mageflow_v1_signature_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
 var file_mageflow_v1_signature_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_mageflow_v1_signature_proto_goTypes = []any{
-	(Status)(0),                   // 0: mageflow.v1.Status
-	(DispatchState)(0),            // 1: mageflow.v1.DispatchState
-	(*Signature)(nil),             // 2: mageflow.v1.Signature
-	(*TaskStatus)(nil),            // 3: mageflow.v1.TaskStatus
-	(*SignatureRun)(nil),          // 4: mageflow.v1.SignatureRun
-	(*SignatureLock)(nil),         // 5: mageflow.v1.SignatureLock
-	(*TaskError)(nil),             // 6: mageflow.v1.TaskError
-	nil,                           // 7: mageflow.v1.Signature.MetadataEntry
-	(*structpb.Struct)(nil),       // 8: google.protobuf.Struct
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(*structpb.Value)(nil),        // 10: google.protobuf.Value
+	(ContainerKind)(0),            // 0: mageflow.v1.ContainerKind
+	(Status)(0),                   // 1: mageflow.v1.Status
+	(DispatchState)(0),            // 2: mageflow.v1.DispatchState
+	(*Signature)(nil),             // 3: mageflow.v1.Signature
+	(*TaskStatus)(nil),            // 4: mageflow.v1.TaskStatus
+	(*SignatureRun)(nil),          // 5: mageflow.v1.SignatureRun
+	(*SignatureLock)(nil),         // 6: mageflow.v1.SignatureLock
+	(*TaskError)(nil),             // 7: mageflow.v1.TaskError
+	nil,                           // 8: mageflow.v1.Signature.MetadataEntry
+	(*structpb.Struct)(nil),       // 9: google.protobuf.Struct
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*structpb.Value)(nil),        // 11: google.protobuf.Value
 }
 var file_mageflow_v1_signature_proto_depIdxs = []int32{
-	8,  // 0: mageflow.v1.Signature.kwargs:type_name -> google.protobuf.Struct
-	9,  // 1: mageflow.v1.Signature.creation_time:type_name -> google.protobuf.Timestamp
-	9,  // 2: mageflow.v1.Signature.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 3: mageflow.v1.Signature.task_status:type_name -> mageflow.v1.TaskStatus
-	8,  // 4: mageflow.v1.Signature.input_schema:type_name -> google.protobuf.Struct
-	9,  // 5: mageflow.v1.Signature.expire_time:type_name -> google.protobuf.Timestamp
-	4,  // 6: mageflow.v1.Signature.run:type_name -> mageflow.v1.SignatureRun
-	5,  // 7: mageflow.v1.Signature.lock:type_name -> mageflow.v1.SignatureLock
-	7,  // 8: mageflow.v1.Signature.metadata:type_name -> mageflow.v1.Signature.MetadataEntry
-	0,  // 9: mageflow.v1.TaskStatus.status:type_name -> mageflow.v1.Status
-	0,  // 10: mageflow.v1.TaskStatus.last_status:type_name -> mageflow.v1.Status
-	9,  // 11: mageflow.v1.SignatureRun.dispatch_time:type_name -> google.protobuf.Timestamp
-	8,  // 12: mageflow.v1.SignatureRun.last_input:type_name -> google.protobuf.Struct
-	1,  // 13: mageflow.v1.SignatureRun.dispatch_state:type_name -> mageflow.v1.DispatchState
-	10, // 14: mageflow.v1.SignatureRun.result:type_name -> google.protobuf.Value
-	6,  // 15: mageflow.v1.SignatureRun.error:type_name -> mageflow.v1.TaskError
-	9,  // 16: mageflow.v1.SignatureLock.expire_time:type_name -> google.protobuf.Timestamp
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	9,  // 0: mageflow.v1.Signature.kwargs:type_name -> google.protobuf.Struct
+	10, // 1: mageflow.v1.Signature.creation_time:type_name -> google.protobuf.Timestamp
+	10, // 2: mageflow.v1.Signature.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 3: mageflow.v1.Signature.task_status:type_name -> mageflow.v1.TaskStatus
+	9,  // 4: mageflow.v1.Signature.input_schema:type_name -> google.protobuf.Struct
+	10, // 5: mageflow.v1.Signature.expire_time:type_name -> google.protobuf.Timestamp
+	5,  // 6: mageflow.v1.Signature.run:type_name -> mageflow.v1.SignatureRun
+	6,  // 7: mageflow.v1.Signature.lock:type_name -> mageflow.v1.SignatureLock
+	8,  // 8: mageflow.v1.Signature.metadata:type_name -> mageflow.v1.Signature.MetadataEntry
+	0,  // 9: mageflow.v1.Signature.container_kind:type_name -> mageflow.v1.ContainerKind
+	1,  // 10: mageflow.v1.TaskStatus.status:type_name -> mageflow.v1.Status
+	1,  // 11: mageflow.v1.TaskStatus.last_status:type_name -> mageflow.v1.Status
+	10, // 12: mageflow.v1.SignatureRun.dispatch_time:type_name -> google.protobuf.Timestamp
+	9,  // 13: mageflow.v1.SignatureRun.last_input:type_name -> google.protobuf.Struct
+	2,  // 14: mageflow.v1.SignatureRun.dispatch_state:type_name -> mageflow.v1.DispatchState
+	11, // 15: mageflow.v1.SignatureRun.result:type_name -> google.protobuf.Value
+	7,  // 16: mageflow.v1.SignatureRun.error:type_name -> mageflow.v1.TaskError
+	10, // 17: mageflow.v1.SignatureLock.expire_time:type_name -> google.protobuf.Timestamp
+	18, // [18:18] is the sub-list for method output_type
+	18, // [18:18] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_mageflow_v1_signature_proto_init() }
@@ -765,7 +835,7 @@ func file_mageflow_v1_signature_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mageflow_v1_signature_proto_rawDesc), len(file_mageflow_v1_signature_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      3,
 			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   0,

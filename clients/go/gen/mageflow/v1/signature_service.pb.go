@@ -1947,7 +1947,9 @@ type SignatureFilter struct {
 	// Only these task names.
 	TaskNames []string `protobuf:"bytes,2,rep,name=task_names,json=taskNames,proto3" json:"task_names,omitempty"`
 	// Only events whose resulting status is one of these.
-	Statuses      []Status `protobuf:"varint,3,rep,packed,name=statuses,proto3,enum=mageflow.v1.Status" json:"statuses,omitempty"`
+	Statuses []Status `protobuf:"varint,3,rep,packed,name=statuses,proto3,enum=mageflow.v1.Status" json:"statuses,omitempty"`
+	// Only direct children of these containers (chains or swarms), by container key.
+	ContainerKeys []string `protobuf:"bytes,4,rep,name=container_keys,json=containerKeys,proto3" json:"container_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1999,6 +2001,13 @@ func (x *SignatureFilter) GetTaskNames() []string {
 func (x *SignatureFilter) GetStatuses() []Status {
 	if x != nil {
 		return x.Statuses
+	}
+	return nil
+}
+
+func (x *SignatureFilter) GetContainerKeys() []string {
+	if x != nil {
+		return x.ContainerKeys
 	}
 	return nil
 }
@@ -2283,12 +2292,13 @@ const file_mageflow_v1_signature_service_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x17\n" +
 	"\alock_id\x18\x02 \x01(\tR\x06lockId\"O\n" +
 	"\x17UnlockSignatureResponse\x124\n" +
-	"\tsignature\x18\x01 \x01(\v2\x16.mageflow.v1.SignatureR\tsignature\"u\n" +
+	"\tsignature\x18\x01 \x01(\v2\x16.mageflow.v1.SignatureR\tsignature\"\x9c\x01\n" +
 	"\x0fSignatureFilter\x12\x12\n" +
 	"\x04keys\x18\x01 \x03(\tR\x04keys\x12\x1d\n" +
 	"\n" +
 	"task_names\x18\x02 \x03(\tR\ttaskNames\x12/\n" +
-	"\bstatuses\x18\x03 \x03(\x0e2\x13.mageflow.v1.StatusR\bstatuses\"\xe0\x01\n" +
+	"\bstatuses\x18\x03 \x03(\x0e2\x13.mageflow.v1.StatusR\bstatuses\x12%\n" +
+	"\x0econtainer_keys\x18\x04 \x03(\tR\rcontainerKeys\"\xe0\x01\n" +
 	"\x16WatchSignaturesRequest\x124\n" +
 	"\x06filter\x18\x01 \x01(\v2\x1c.mageflow.v1.SignatureFilterR\x06filter\x12%\n" +
 	"\x0estart_revision\x18\x02 \x01(\x03R\rstartRevision\x12!\n" +

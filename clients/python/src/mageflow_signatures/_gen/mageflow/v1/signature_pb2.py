@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bmageflow/v1/signature.proto\x12\x0bmageflow.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x05\n\tSignature\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x11\n\ttask_name\x18\x02 \x01(\t\x12\'\n\x06kwargs\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x31\n\rcreation_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11success_callbacks\x18\x06 \x03(\t\x12\x17\n\x0f\x65rror_callbacks\x18\x07 \x03(\t\x12,\n\x0btask_status\x18\x08 \x01(\x0b\x32\x17.mageflow.v1.TaskStatus\x12\x19\n\x11return_field_name\x18\t \x01(\t\x12-\n\x0cinput_schema\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x15\n\rcontainer_key\x18\x0b \x01(\t\x12\x10\n\x08revision\x18\x0c \x01(\x03\x12/\n\x0b\x65xpire_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x03run\x18\x0e \x01(\x0b\x32\x19.mageflow.v1.SignatureRun\x12(\n\x04lock\x18\x0f \x01(\x0b\x32\x1a.mageflow.v1.SignatureLock\x12\x36\n\x08metadata\x18\x10 \x03(\x0b\x32$.mageflow.v1.Signature.MetadataEntry\x12\x0f\n\x07removed\x18\x11 \x01(\x08\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"[\n\nTaskStatus\x12#\n\x06status\x18\x01 \x01(\x0e\x32\x13.mageflow.v1.Status\x12(\n\x0blast_status\x18\x02 \x01(\x0e\x32\x13.mageflow.v1.Status\"\x92\x02\n\x0cSignatureRun\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x31\n\rdispatch_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\nlast_input\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x32\n\x0e\x64ispatch_state\x18\x05 \x01(\x0e\x32\x1a.mageflow.v1.DispatchState\x12&\n\x06result\x18\x06 \x01(\x0b\x32\x16.google.protobuf.Value\x12%\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x16.mageflow.v1.TaskError\"`\n\rSignatureLock\x12\x0f\n\x07lock_id\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\";\n\tTaskError\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05*\xae\x01\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x12\n\x0eSTATUS_PENDING\x10\x01\x12\x11\n\rSTATUS_ACTIVE\x10\x02\x12\x0f\n\x0bSTATUS_DONE\x10\x03\x12\x11\n\rSTATUS_FAILED\x10\x04\x12\x14\n\x10STATUS_SUSPENDED\x10\x05\x12\x16\n\x12STATUS_INTERRUPTED\x10\x06\x12\x13\n\x0fSTATUS_CANCELED\x10\x07*\x83\x01\n\rDispatchState\x12\x1e\n\x1a\x44ISPATCH_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44ISPATCH_STATE_QUEUED\x10\x01\x12\x1c\n\x18\x44ISPATCH_STATE_TRIGGERED\x10\x02\x12\x19\n\x15\x44ISPATCH_STATE_PARKED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bmageflow/v1/signature.proto\x12\x0bmageflow.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x05\n\tSignature\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x11\n\ttask_name\x18\x02 \x01(\t\x12\'\n\x06kwargs\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x31\n\rcreation_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11success_callbacks\x18\x06 \x03(\t\x12\x17\n\x0f\x65rror_callbacks\x18\x07 \x03(\t\x12,\n\x0btask_status\x18\x08 \x01(\x0b\x32\x17.mageflow.v1.TaskStatus\x12\x19\n\x11return_field_name\x18\t \x01(\t\x12-\n\x0cinput_schema\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x15\n\rcontainer_key\x18\x0b \x01(\t\x12\x10\n\x08revision\x18\x0c \x01(\x03\x12/\n\x0b\x65xpire_time\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12&\n\x03run\x18\x0e \x01(\x0b\x32\x19.mageflow.v1.SignatureRun\x12(\n\x04lock\x18\x0f \x01(\x0b\x32\x1a.mageflow.v1.SignatureLock\x12\x36\n\x08metadata\x18\x10 \x03(\x0b\x32$.mageflow.v1.Signature.MetadataEntry\x12\x0f\n\x07removed\x18\x11 \x01(\x08\x12\x32\n\x0e\x63ontainer_kind\x18\x12 \x01(\x0e\x32\x1a.mageflow.v1.ContainerKind\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"[\n\nTaskStatus\x12#\n\x06status\x18\x01 \x01(\x0e\x32\x13.mageflow.v1.Status\x12(\n\x0blast_status\x18\x02 \x01(\x0e\x32\x13.mageflow.v1.Status\"\x92\x02\n\x0cSignatureRun\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x02 \x01(\x05\x12\x31\n\rdispatch_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\nlast_input\x18\x04 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x32\n\x0e\x64ispatch_state\x18\x05 \x01(\x0e\x32\x1a.mageflow.v1.DispatchState\x12&\n\x06result\x18\x06 \x01(\x0b\x32\x16.google.protobuf.Value\x12%\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x16.mageflow.v1.TaskError\"`\n\rSignatureLock\x12\x0f\n\x07lock_id\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12/\n\x0b\x65xpire_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\";\n\tTaskError\x12\x0f\n\x07message\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05*c\n\rContainerKind\x12\x1e\n\x1a\x43ONTAINER_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43ONTAINER_KIND_CHAIN\x10\x01\x12\x18\n\x14\x43ONTAINER_KIND_SWARM\x10\x02*\xae\x01\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x12\n\x0eSTATUS_PENDING\x10\x01\x12\x11\n\rSTATUS_ACTIVE\x10\x02\x12\x0f\n\x0bSTATUS_DONE\x10\x03\x12\x11\n\rSTATUS_FAILED\x10\x04\x12\x14\n\x10STATUS_SUSPENDED\x10\x05\x12\x16\n\x12STATUS_INTERRUPTED\x10\x06\x12\x13\n\x0fSTATUS_CANCELED\x10\x07*\x83\x01\n\rDispatchState\x12\x1e\n\x1a\x44ISPATCH_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15\x44ISPATCH_STATE_QUEUED\x10\x01\x12\x1c\n\x18\x44ISPATCH_STATE_TRIGGERED\x10\x02\x12\x19\n\x15\x44ISPATCH_STATE_PARKED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,20 +35,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SIGNATURE_METADATAENTRY']._loaded_options = None
   _globals['_SIGNATURE_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_STATUS']._serialized_start=1290
-  _globals['_STATUS']._serialized_end=1464
-  _globals['_DISPATCHSTATE']._serialized_start=1467
-  _globals['_DISPATCHSTATE']._serialized_end=1598
+  _globals['_CONTAINERKIND']._serialized_start=1341
+  _globals['_CONTAINERKIND']._serialized_end=1440
+  _globals['_STATUS']._serialized_start=1443
+  _globals['_STATUS']._serialized_end=1617
+  _globals['_DISPATCHSTATE']._serialized_start=1620
+  _globals['_DISPATCHSTATE']._serialized_end=1751
   _globals['_SIGNATURE']._serialized_start=108
-  _globals['_SIGNATURE']._serialized_end=758
-  _globals['_SIGNATURE_METADATAENTRY']._serialized_start=711
-  _globals['_SIGNATURE_METADATAENTRY']._serialized_end=758
-  _globals['_TASKSTATUS']._serialized_start=760
-  _globals['_TASKSTATUS']._serialized_end=851
-  _globals['_SIGNATURERUN']._serialized_start=854
-  _globals['_SIGNATURERUN']._serialized_end=1128
-  _globals['_SIGNATURELOCK']._serialized_start=1130
-  _globals['_SIGNATURELOCK']._serialized_end=1226
-  _globals['_TASKERROR']._serialized_start=1228
-  _globals['_TASKERROR']._serialized_end=1287
+  _globals['_SIGNATURE']._serialized_end=810
+  _globals['_SIGNATURE_METADATAENTRY']._serialized_start=763
+  _globals['_SIGNATURE_METADATAENTRY']._serialized_end=810
+  _globals['_TASKSTATUS']._serialized_start=812
+  _globals['_TASKSTATUS']._serialized_end=903
+  _globals['_SIGNATURERUN']._serialized_start=906
+  _globals['_SIGNATURERUN']._serialized_end=1180
+  _globals['_SIGNATURELOCK']._serialized_start=1182
+  _globals['_SIGNATURELOCK']._serialized_end=1278
+  _globals['_TASKERROR']._serialized_start=1280
+  _globals['_TASKERROR']._serialized_end=1339
 # @@protoc_insertion_point(module_scope)

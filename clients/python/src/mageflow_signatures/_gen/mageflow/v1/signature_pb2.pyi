@@ -9,6 +9,12 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ContainerKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CONTAINER_KIND_UNSPECIFIED: _ClassVar[ContainerKind]
+    CONTAINER_KIND_CHAIN: _ClassVar[ContainerKind]
+    CONTAINER_KIND_SWARM: _ClassVar[ContainerKind]
+
 class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     STATUS_UNSPECIFIED: _ClassVar[Status]
@@ -26,6 +32,9 @@ class DispatchState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DISPATCH_STATE_QUEUED: _ClassVar[DispatchState]
     DISPATCH_STATE_TRIGGERED: _ClassVar[DispatchState]
     DISPATCH_STATE_PARKED: _ClassVar[DispatchState]
+CONTAINER_KIND_UNSPECIFIED: ContainerKind
+CONTAINER_KIND_CHAIN: ContainerKind
+CONTAINER_KIND_SWARM: ContainerKind
 STATUS_UNSPECIFIED: Status
 STATUS_PENDING: Status
 STATUS_ACTIVE: Status
@@ -40,7 +49,7 @@ DISPATCH_STATE_TRIGGERED: DispatchState
 DISPATCH_STATE_PARKED: DispatchState
 
 class Signature(_message.Message):
-    __slots__ = ("key", "task_name", "kwargs", "creation_time", "update_time", "success_callbacks", "error_callbacks", "task_status", "return_field_name", "input_schema", "container_key", "revision", "expire_time", "run", "lock", "metadata", "removed")
+    __slots__ = ("key", "task_name", "kwargs", "creation_time", "update_time", "success_callbacks", "error_callbacks", "task_status", "return_field_name", "input_schema", "container_key", "revision", "expire_time", "run", "lock", "metadata", "removed", "container_kind")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +74,7 @@ class Signature(_message.Message):
     LOCK_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     REMOVED_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_KIND_FIELD_NUMBER: _ClassVar[int]
     key: str
     task_name: str
     kwargs: _struct_pb2.Struct
@@ -82,7 +92,8 @@ class Signature(_message.Message):
     lock: SignatureLock
     metadata: _containers.ScalarMap[str, str]
     removed: bool
-    def __init__(self, key: _Optional[str] = ..., task_name: _Optional[str] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., creation_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., success_callbacks: _Optional[_Iterable[str]] = ..., error_callbacks: _Optional[_Iterable[str]] = ..., task_status: _Optional[_Union[TaskStatus, _Mapping]] = ..., return_field_name: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., container_key: _Optional[str] = ..., revision: _Optional[int] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., run: _Optional[_Union[SignatureRun, _Mapping]] = ..., lock: _Optional[_Union[SignatureLock, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., removed: bool = ...) -> None: ...
+    container_kind: ContainerKind
+    def __init__(self, key: _Optional[str] = ..., task_name: _Optional[str] = ..., kwargs: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., creation_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., success_callbacks: _Optional[_Iterable[str]] = ..., error_callbacks: _Optional[_Iterable[str]] = ..., task_status: _Optional[_Union[TaskStatus, _Mapping]] = ..., return_field_name: _Optional[str] = ..., input_schema: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., container_key: _Optional[str] = ..., revision: _Optional[int] = ..., expire_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., run: _Optional[_Union[SignatureRun, _Mapping]] = ..., lock: _Optional[_Union[SignatureLock, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., removed: bool = ..., container_kind: _Optional[_Union[ContainerKind, str]] = ...) -> None: ...
 
 class TaskStatus(_message.Message):
     __slots__ = ("status", "last_status")

@@ -330,14 +330,16 @@ class UnlockSignatureResponse(_message.Message):
     def __init__(self, signature: _Optional[_Union[_signature_pb2.Signature, _Mapping]] = ...) -> None: ...
 
 class SignatureFilter(_message.Message):
-    __slots__ = ("keys", "task_names", "statuses")
+    __slots__ = ("keys", "task_names", "statuses", "container_keys")
     KEYS_FIELD_NUMBER: _ClassVar[int]
     TASK_NAMES_FIELD_NUMBER: _ClassVar[int]
     STATUSES_FIELD_NUMBER: _ClassVar[int]
+    CONTAINER_KEYS_FIELD_NUMBER: _ClassVar[int]
     keys: _containers.RepeatedScalarFieldContainer[str]
     task_names: _containers.RepeatedScalarFieldContainer[str]
     statuses: _containers.RepeatedScalarFieldContainer[_signature_pb2.Status]
-    def __init__(self, keys: _Optional[_Iterable[str]] = ..., task_names: _Optional[_Iterable[str]] = ..., statuses: _Optional[_Iterable[_Union[_signature_pb2.Status, str]]] = ...) -> None: ...
+    container_keys: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, keys: _Optional[_Iterable[str]] = ..., task_names: _Optional[_Iterable[str]] = ..., statuses: _Optional[_Iterable[_Union[_signature_pb2.Status, str]]] = ..., container_keys: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class WatchSignaturesRequest(_message.Message):
     __slots__ = ("filter", "start_revision", "send_initial", "progress_interval")
