@@ -19,6 +19,7 @@ import { h2load, loadgen, type Cell, type Step, type Timing } from "./lib/driver
 import { busySeconds, cpuMeter, pinned, pinning, ROOT, round, rssMiB, run, sleep, startNoop, startRedis, startService, type NoopStack } from "./lib/proc.js";
 import type { LimitConfig, LimitOp, LimitResult } from "./store-limit.js";
 import { observabilityCost, observabilityTable, type ObservabilityRow } from "./observability-cost.js";
+import { microTable, type MicroRow } from "./observability-micro.js";
 
 // ---------------------------------------------------------------- options
 
@@ -753,13 +754,18 @@ async function main() {
   }
 
   let observability: { rows: ObservabilityRow[]; otlpRequests: number } | undefined;
-  if (on("observability")) await section("observability", async () => void (observability = await observabilityCost(CONCS, T, log)));
+  let observabilityCpu: { rows: MicroRow[]; exports: number } | undefined;
+  if (on("observability")) {
+    await section("observability", async () => void (observability = await observabilityCost(CONCS, T, log)));
+    // In a child process: the tracing SDK it starts must not stay in this one.
+    await section("observability-cpu", async () => void (observabilityCpu = JSON.parse(await run(process.execPath, ["--import", "tsx", "bench/observability-micro.ts", "--json"], { role: "server" }))));
+  }
 
   addRatios();
   const tgt = targets(calls?.ops, watch);
   const elapsedS = round((Date.now() - started) / 1000 - waitedS, 1);
   const loadAfter = os.loadavg().map((x) => round(x, 2));
-  const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, source, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, observability, targets: tgt, notes };
+  const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, source, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, observability, observabilityCpu, targets: tgt, notes };
   mkdirSync(`${ROOT}bench/results`, { recursive: true });
   const file = `${ROOT}bench/results/${date.toISOString().replace(/[:.]/g, "-")}.json`;
   writeFileSync(file, JSON.stringify(result, null, 2));
@@ -792,6 +798,10 @@ async function main() {
   if (observability) {
     out.push(`\nCost of metrics and tracing (memory store, gRPC port; off: MAGEFLOW_UNINSTRUMENTED=1; tracing: OTLP/HTTP to a local sink, ${observability.otlpRequests} exports)`);
     out.push(observabilityTable(observability.rows));
+  }
+  if (observabilityCpu) {
+    out.push(`\nCPU per call added by the metric and trace wrappers (handlers over the memory store in one process, no network; median of 5 rounds of 4,000 calls; ${observabilityCpu.exports} OTLP exports)`);
+    out.push(microTable(observabilityCpu.rows));
   }
   if (tgt.length) {
     out.push("\nTargets (issue 9)");

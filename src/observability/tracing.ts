@@ -19,8 +19,8 @@ export function tracingConfigured(env: NodeJS.ProcessEnv): boolean {
 }
 
 /**
- * Starts the OpenTelemetry Node SDK (its exporter, sampler, resource and batching all from OTEL_*)
- * when configured; the SDK module is loaded only then. Returns whether tracing is on.
+ * Starts the OpenTelemetry Node SDK when `env` configures an exporter; the SDK module is loaded only then,
+ * and reads its exporter, sampler, resource and batching settings from process.env. Returns whether tracing is on.
  */
 export async function startTracing(env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
   if (on || !tracingConfigured(env)) return on;
