@@ -61,7 +61,7 @@ export function observedService<S extends DescService>(service: S, impl: Service
 }
 
 class MethodObserver {
-  private readonly byProtocol = new Map<string, { inFlight: ReturnType<typeof rpcInFlight.labels>; duration: ReturnType<typeof rpcDuration.labels> }>();
+  private readonly byProtocol = new Map<string, { inFlight: ReturnType<typeof rpcInFlight.labels>; duration: ReturnType<typeof rpcDuration.labels>; handled: Map<string, ReturnType<typeof rpcHandled.labels>> }>();
   private readonly path: string;
 
   constructor(
@@ -81,7 +81,7 @@ class MethodObserver {
     let c = this.byProtocol.get(protocol);
     if (!c) {
       const labels = { service: this.service.typeName, method: this.method.name, protocol };
-      c = { inFlight: rpcInFlight.labels(labels), duration: rpcDuration.labels(labels) };
+      c = { inFlight: rpcInFlight.labels(labels), duration: rpcDuration.labels(labels), handled: new Map() };
       this.byProtocol.set(protocol, c);
     }
     return c;
@@ -115,7 +115,9 @@ class MethodObserver {
     b.c.inFlight.dec();
     b.c.duration.observe(seconds);
     const code = CODE_NAMES[outcome.code] ?? String(outcome.code);
-    rpcHandled.inc({ service: this.service.typeName, method: this.method.name, protocol: b.protocol, code });
+    let handled = b.c.handled.get(code);
+    if (!handled) b.c.handled.set(code, (handled = rpcHandled.labels({ service: this.service.typeName, method: this.method.name, protocol: b.protocol, code })));
+    handled.inc();
     if (outcome.code === Code.Unauthenticated || outcome.code === Code.PermissionDenied) recordAuthRefusal(outcome.reason);
     if (b.span) {
       b.span.setAttribute("rpc.grpc.status_code", outcome.code);
