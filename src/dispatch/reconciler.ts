@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Status, TRANSITIONS } from "../core/status.js";
 import type { SignatureRecord } from "../store/record.js";
 import type { Store, TaskErrorInput } from "../store/store.js";
+import { recordReconciliation } from "../observability/metrics.js";
 import type { EngineRunState, RunStatusSource } from "./run-status.js";
 
 export interface ReconcileOptions {
@@ -120,11 +121,14 @@ export class Reconciler {
       const r = await this.store.get(t.key);
       if (!r || r.removed || r.run?.runId !== t.runId || !IN_FLIGHT.includes(r.status)) {
         settled = true; // a worker report, a lifecycle call or a new run moved on
+        recordReconciliation("reported");
         return;
       }
       const state = await this.opts.source.runStatus(t.runId);
       settled = await this.settle(r, state);
+      recordReconciliation(settled ? state.kind : "in_progress");
     } catch (err) {
+      recordReconciliation("error");
       this.log(`reconcile of ${t.key} (run ${t.runId}) failed (will retry): ${(err as Error).message}`);
     } finally {
       if (settled) {
