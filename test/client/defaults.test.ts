@@ -152,6 +152,24 @@ describe("client defaults", () => {
   });
 });
 
+test("a watch reconnects without limit by default (here 30 times to a port nobody listens on), each delay capped", async () => {
+  const port = await freePort();
+  const client = createMageflowClient({ baseUrl: `http://127.0.0.1:${port}` });
+  const delays: number[] = [];
+  const watch = client.watch({
+    reconnectDelayMs: 1,
+    maxReconnectDelayMs: 4,
+    onReconnect: (info) => {
+      delays.push(info.delayMs);
+      if (delays.length === 30) watch.close();
+    },
+  });
+  for await (const _ of watch) assert.fail("no events from a closed port");
+  assert.equal(delays.length, 30, "still reconnecting after 30 failures: the watch ended only because it was closed");
+  assert.ok(delays.every((d) => d <= 4));
+  client.close();
+});
+
 test("backoff: the n-th delay lies in [d/2, d] with d = min(cap, initial * 2^(n-1))", () => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 60 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (n, r) => {
