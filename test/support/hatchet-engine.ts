@@ -69,16 +69,25 @@ function engineFrom(env: Record<string, string>, dir: string | undefined, stop: 
   return { env, token: env.HATCHET_CLIENT_TOKEN!, hostPort: env.HATCHET_CLIENT_HOST_PORT!, apiUrl: env.HATCHET_CLIENT_API_URL!, dir, stop };
 }
 
+export interface EngineOptions {
+  /**
+   * The strict trigger settings (default true; docs/hatchet.md). `false` starts the engine with its defaults, under
+   * which a trigger of a name no worker registered gets a run id that never exists; never a reused engine.
+   */
+  strict?: boolean;
+}
+
 /** Starts a private engine (about 6 s once built), or reuses the one MAGEFLOW_TEST_HATCHET_ENV names. */
-export async function startHatchetEngine(): Promise<HatchetEngine> {
-  const reuse = process.env[REUSE_VAR];
+export async function startHatchetEngine(o: EngineOptions = {}): Promise<HatchetEngine> {
+  const strict = o.strict ?? true;
+  const reuse = strict ? process.env[REUSE_VAR] : undefined;
   if (reuse) return engineFrom(parseEnvFile(readFileSync(reuse, "utf8")), undefined, async () => {});
   const parent = mkdtempSync(join(tmpdir(), "mageflow-hatchet-"));
   chmodSync(parent, 0o755); // PostgreSQL runs as user postgres when the tests run as root
   const dir = join(parent, "engine");
   started.add(dir);
   try {
-    await promisify(execFile)("bash", [SCRIPT, "start", dir], { maxBuffer: 1 << 20 });
+    await promisify(execFile)("bash", [SCRIPT, "start", dir], { maxBuffer: 1 << 20, env: { ...process.env, HATCHET_ENGINE_STRICT: String(strict) } });
   } catch (e) {
     started.delete(dir);
     rmSync(parent, { recursive: true, force: true });
