@@ -4,11 +4,13 @@
  * leaves nothing behind when stopped.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync } from "node:fs";
 import { createConnection } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { HatchetClient } from "@hatchet-dev/typescript-sdk";
-import { hatchetEngineSkipReason, startHatchetEngine, waitForEngineRun, type HatchetEngine } from "../support/hatchet-engine.js";
+import { hatchetEngineSkipReason, parseEnvFile, startHatchetEngine, waitForEngineRun, type HatchetEngine } from "../support/hatchet-engine.js";
 
 const silent = { debug() {}, info() {}, green() {}, warn() {}, error() {} };
 
@@ -44,6 +46,13 @@ describe("scripts/hatchet-engine.sh", { skip: hatchetEngineSkipReason(), timeout
     assert.match(engine.hostPort, /^127\.0\.0\.1:\d+$/);
     assert.match(engine.apiUrl, /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(engine.env.HATCHET_CLIENT_TLS_STRATEGY, "none");
+  });
+
+  it("`env` prints the settings as export lines", async () => {
+    if (!engine.dir) return;
+    const { stdout } = await promisify(execFile)("bash", ["scripts/hatchet-engine.sh", "env", engine.dir]);
+    assert.deepEqual(parseEnvFile(stdout), engine.env);
+    assert.ok(stdout.split("\n").filter(Boolean).every((l) => l.startsWith("export HATCHET_CLIENT_")));
   });
 
   it("runs a task on a real SDK worker and reports it COMPLETED", async () => {
