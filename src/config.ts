@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { readTokensFile, TokensFileError, type TokenEntry } from "./auth/tokens.js";
 import type { Rate, RoleRates } from "./auth/rate-limits.js";
 import { DEFAULT_LIMITS, type Limits } from "./core/limits.js";
+import { parseRedisTarget, RedisTargetError } from "./store/redis/redis-target.js";
 
 /**
  * How callers are authenticated (docs/security.md). `tokens`: bearer tokens from the tokens
@@ -17,6 +18,8 @@ export interface Config {
   httpPort: number;
   redisUrl?: string;
   redisPrefix: string;
+  /** REDIS_WAIT_REPLICAS (> 0) and REDIS_WAIT_TIMEOUT: every mutation waits for that many replicas. */
+  redisWait?: { count: number; timeoutMs: number };
   activeTtlMs: number;
   doneTtlMs: number;
   historyMax: number;
@@ -79,7 +82,12 @@ function durationText(ms: number): string {
 }
 const text: Parser = (raw) => raw;
 const redisUrl: Parser = (raw, name) => {
-  if (!/^rediss?:\/\//.test(raw)) throw new ConfigError(name, raw, "a redis:// or rediss:// URL");
+  try {
+    parseRedisTarget(raw);
+  } catch (e) {
+    if (e instanceof RedisTargetError) throw new ConfigError(name, raw, e.message);
+    throw e;
+  }
   return raw;
 };
 
@@ -123,6 +131,8 @@ export const SETTINGS = {
   httpPort: ["HTTP_PORT", port, "8080"],
   redisUrl: ["REDIS_URL", redisUrl, undefined],
   redisPrefix: ["REDIS_PREFIX", text, "mageflow"],
+  redisWaitReplicas: ["REDIS_WAIT_REPLICAS", int, "0"],
+  redisWaitTimeout: ["REDIS_WAIT_TIMEOUT", duration, "1s"],
   activeTtl: ["ACTIVE_TTL", duration, "24h"],
   doneTtl: ["DONE_TTL", duration, "3h"],
   historyMax: ["HISTORY_MAX", positiveInt, "100000"],
@@ -192,12 +202,16 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
   if ((v.maxRequestBytes as number) < (v.maxJsonBytes as number)) {
     throw new ConfigError("MAX_REQUEST_BYTES", String(v.maxRequestBytes), "at least MAX_JSON_BYTES (a request must be able to carry the largest kwargs)");
   }
+  if ((v.redisWaitReplicas as number) > 0 && !v.redisUrl) {
+    throw new ConfigError("REDIS_WAIT_REPLICAS", String(v.redisWaitReplicas), "0 without REDIS_URL (the embedded store has no replicas)");
+  }
   return {
     host: v.host as string,
     port: v.port as number,
     httpPort: v.httpPort as number,
     redisUrl: v.redisUrl as string | undefined,
     redisPrefix: v.redisPrefix as string,
+    redisWait: (v.redisWaitReplicas as number) > 0 ? { count: v.redisWaitReplicas as number, timeoutMs: v.redisWaitTimeout as number } : undefined,
     activeTtlMs: v.activeTtl as number,
     doneTtlMs: v.doneTtl as number,
     historyMax: v.historyMax as number,

@@ -74,6 +74,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
       historyMax: config.historyMax,
       requestIdTtlMs: config.requestIdTtlMs,
       now: Date.now,
+      ...(config.redisWait && { waitReplicas: config.redisWait }),
     },
     watchBuffer: config.watchBuffer,
     dispatchClaimIdleMs: config.dispatchClaimIdleMs,

@@ -21,6 +21,8 @@ export interface StoreOptions {
   /** How long a create/run `request_id` is remembered. */
   requestIdTtlMs: number;
   now: () => number;
+  /** Redis: every mutation waits for this many replicas (WAIT) before it is answered; absent: no waiting. */
+  waitReplicas?: { count: number; timeoutMs: number };
 }
 
 export interface CreateCommand {

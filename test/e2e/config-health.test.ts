@@ -32,6 +32,8 @@ describe("configuration errors stop the server at start, naming the setting", ()
     [["--port", "70000"], {}, "--port"],
     [[], { REDIS_URL: "localhost:6379" }, "REDIS_URL"],
     [[], { WATCH_BUFFER: "0" }, "WATCH_BUFFER"],
+    [[], { REDIS_URL: "redis-sentinel://127.0.0.1:26379" }, "REDIS_URL"],
+    [["--redis-wait-replicas", "1"], {}, "REDIS_WAIT_REPLICAS"],
   ] as const) {
     it(`${named}`, async () => {
       const { code, stderr } = await serve([...args, "--http-port", "0"], env);

@@ -7,6 +7,8 @@ import { join } from "node:path";
 export interface RedisServerOptions {
   /** Persist with an append-only file, fsynced on every write (for crash tests). Default: no persistence. */
   appendOnly?: boolean;
+  /** More redis-server arguments (cluster mode, replication). */
+  extraArgs?: string[];
 }
 
 /** A private redis-server on 127.0.0.1 with its own temp dir. */
@@ -56,6 +58,7 @@ export async function startRedisServer(o: RedisServerOptions = {}): Promise<Redi
     "--daemonize", "no",
     "--loglevel", "warning",
     ...(o.appendOnly ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]),
+    ...(o.extraArgs ?? []),
   ];
   let proc: ChildProcess | undefined;
 

@@ -1,6 +1,7 @@
 /**
  * WatchSignatures against a live server, on both stores: the memory store in-process, and
- * the Redis store on a private redis-server (skipped locally without redis-server; CI has it).
+ * the Redis store on a private redis-server and on a private Redis Cluster (skipped locally without
+ * redis-server; CI has it).
  * Every recorded history goes through the validator against the store's full event log.
  */
 import assert from "node:assert/strict";
@@ -9,7 +10,8 @@ import { after, afterEach, before, describe, test } from "node:test";
 import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import type { SettingName } from "../../src/config.js";
 import type { RunningServer } from "../../src/server/server.js";
-import { redisSkipReason, startRedisServer, type RedisServer } from "../support/redis-server.js";
+import { startRedisCluster } from "../support/redis-cluster.js";
+import { redisSkipReason, startRedisServer } from "../support/redis-server.js";
 import { startTestServer } from "../support/server.js";
 import { assertWatchHistory, checkBookmarkable, checkSnapshotThenLive, INITIAL, lastProgress, type WEvent } from "../support/watch-validator.js";
 import { connectClient, createPair, grpcClient, narrowClient, randomOp, readLog, recordWatch, rng, sleep, until, type SigClient } from "./harness.js";
@@ -30,14 +32,15 @@ interface Live {
   close(graceMs?: number): Promise<void>;
 }
 
-for (const kind of ["memory", "redis"] as const) {
-  const skip = kind === "redis" ? redisSkipReason() : undefined;
+for (const kind of ["memory", "redis", "redis-cluster"] as const) {
+  const skip = kind !== "memory" ? redisSkipReason() : undefined;
   describe(`watch (${kind} store)`, { skip, timeout: 300_000 }, () => {
-    let redis: RedisServer | undefined;
+    let redis: { url: string; stop(): Promise<void> } | undefined;
     const open: Live[] = [];
 
     before(async () => {
       if (kind === "redis") redis = await startRedisServer();
+      if (kind === "redis-cluster") redis = await startRedisCluster();
     });
     afterEach(async () => {
       await Promise.all(open.splice(0).map((l) => l.close()));
@@ -47,7 +50,7 @@ for (const kind of ["memory", "redis"] as const) {
     });
 
     async function live(flags: Partial<Record<SettingName, string>> = {}): Promise<Live> {
-      const server = await startTestServer(kind === "redis" ? { redisUrl: redis!.url, redisPrefix: `w${randomUUID().slice(0, 8)}`, ...flags } : flags);
+      const server = await startTestServer(redis ? { redisUrl: redis!.url, redisPrefix: `w${randomUUID().slice(0, 8)}`, ...flags } : flags);
       const baseUrl = `http://127.0.0.1:${server.httpPort}`;
       let closed = false;
       const l: Live = {

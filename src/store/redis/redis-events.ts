@@ -1,8 +1,8 @@
-import type { Redis } from "ioredis";
 import type { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
 import { decodeRecord } from "../record.js";
 import type { EventLog, StoredEvent } from "../store.js";
 import type { Keys } from "./keys.js";
+import type { RedisClient } from "./redis-connection.js";
 import { toFlat } from "./scripts.js";
 
 type StreamEntry = [id: string, fields: string[]];
@@ -17,9 +17,9 @@ const TAIL_COUNT = 1000;
  */
 export class RedisEventLog implements EventLog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** A dedicated connection for the blocking XREAD of `tail`. */
-    private readonly blocking: () => Redis,
+    private readonly blocking: () => RedisClient,
     private readonly keys: Keys,
   ) {}
 

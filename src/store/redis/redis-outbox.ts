@@ -1,7 +1,7 @@
-import type { Redis } from "ioredis";
 import type { Outbox, OutboxEntry } from "../store.js";
 import { decodeRecord, F } from "../record.js";
 import { OUTBOX_GROUP, type Keys } from "./keys.js";
+import type { RedisClient } from "./redis-connection.js";
 import { toFlat } from "./scripts.js";
 
 type StreamEntry = [id: string, fields: string[]];
@@ -11,9 +11,9 @@ type PendingRow = [id: string, consumer: string, idleMs: number, deliveries: num
 /** The outbox: the `{p}:outbox` stream read through the consumer group `dispatch`. */
 export class RedisOutbox implements Outbox {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     /** A dedicated connection for the blocking XREADGROUP of `read`. */
-    private readonly blocking: () => Redis,
+    private readonly blocking: () => RedisClient,
     private readonly keys: Keys,
   ) {}
 

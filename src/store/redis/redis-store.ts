@@ -1,11 +1,12 @@
-import { Redis } from "ioredis";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import type { TransitionRule } from "../../core/status.js";
 import { decodeRecord, F, type FlatRecord, type SignatureRecord } from "../record.js";
 import type * as S from "../store.js";
 import { Keys } from "./keys.js";
 import { RedisEventLog } from "./redis-events.js";
+import { duplicateClient, redisClient, type RedisClient } from "./redis-connection.js";
 import { RedisOutbox } from "./redis-outbox.js";
+import { parseRedisTarget } from "./redis-target.js";
 import { Scripts, type FlatResult } from "./scripts.js";
 
 /**
@@ -18,10 +19,10 @@ export class RedisStore implements S.Store {
   readonly outbox: RedisOutbox;
   private readonly keys: Keys;
   private readonly scripts: Scripts;
-  private readonly blockingConnections: Redis[] = [];
+  private readonly blockingConnections: RedisClient[] = [];
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly opts: S.StoreOptions,
   ) {
     this.keys = new Keys(opts.prefix);
@@ -30,10 +31,9 @@ export class RedisStore implements S.Store {
     this.outbox = new RedisOutbox(redis, this.dedicated(), this.keys);
   }
 
+  /** `url`: any REDIS_URL form (src/store/redis/redis-target.ts). */
   static async open(url: string, opts: S.StoreOptions): Promise<RedisStore> {
-    // RESP2: the stream replies the events and outbox code reads have their classic shapes.
-    // Few retries per command: while Redis is away, calls fail fast as UNAVAILABLE instead of queueing.
-    const redis = new Redis(url, { lazyConnect: true, protocol: 2, maxRetriesPerRequest: 2, enableAutoPipelining: true });
+    const redis = redisClient(parseRedisTarget(url));
     let cause: unknown;
     const remember = (e: unknown) => (cause = e);
     redis.on("error", remember);
@@ -153,11 +153,11 @@ export class RedisStore implements S.Store {
   }
 
   /** A connection of its own, opened on first use (a blocked connection can serve nobody else). */
-  private dedicated(): () => Redis {
-    let conn: Redis | undefined;
+  private dedicated(): () => RedisClient {
+    let conn: RedisClient | undefined;
     return () => {
       if (!conn) {
-        conn = this.redis.duplicate();
+        conn = duplicateClient(this.redis);
         this.blockingConnections.push(conn);
       }
       return conn;

@@ -1,10 +1,11 @@
-import type { Redis } from "ioredis";
+import { unavailable } from "../../core/service-error.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import type { TransitionRule } from "../../core/status.js";
 import { F, newFlatRecord, type FlatRecord } from "../record.js";
 import type { CreateCommand, Guard, ListQuery, LockCommand, RunCommand, StoreOptions, TaskErrorInput, UpdateCommand } from "../store.js";
 import type { Keys } from "./keys.js";
 import { loadLuaCommands } from "./lua-source.js";
+import type { RedisClient } from "./redis-connection.js";
 import { refusalError, type RefusalContext } from "./script-refusal.js";
 
 const str = JSON.stringify;
@@ -34,7 +35,7 @@ export class Scripts {
   private readonly fns = new Map<string, ScriptFn>();
 
   constructor(
-    redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
     private readonly opts: StoreOptions,
   ) {
@@ -144,7 +145,7 @@ export class Scripts {
 
   private async mutate(name: string, key: string, args: Arg[], ctx: Omit<RefusalContext, "key"> = {}): Promise<Reply> {
     const { keys, opts } = this;
-    const reply = await this.fn(name)(
+    const args2 = [
       keys.sig(key),
       keys.rev,
       keys.events,
@@ -156,9 +157,32 @@ export class Scripts {
       opts.historyMax,
       key,
       ...args,
-    );
+    ];
+    const reply = opts.waitReplicas ? await this.mutateAndWait(name, args2, opts.waitReplicas) : await this.fn(name)(...args2);
     if (reply[0] === "ERR") throw refusalError(reply, { key, ...ctx });
     return reply;
+  }
+
+  /**
+   * The script, then WAIT on the same connection (one pipeline, so on the key's shard in a cluster):
+   * the change is answered only once `count` replicas have it. Fewer within the timeout: UNAVAILABLE
+   * `REPLICATION_TIMEOUT` (the primary has the change; a failover before the replicas catch up may lose it).
+   */
+  private async mutateAndWait(name: string, args: Arg[], w: { count: number; timeoutMs: number }): Promise<Reply> {
+    const pipeline = this.redis.pipeline();
+    (pipeline as unknown as Record<string, (...a: Arg[]) => unknown>)[`mageflow_${name}`](...args);
+    pipeline.wait(w.count, w.timeoutMs);
+    const [[scriptErr, reply], [waitErr, acked]] = ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
+    if (scriptErr) throw scriptErr;
+    if ((reply as Reply)[0] === "ERR") return reply as Reply;
+    if (waitErr) throw waitErr;
+    if (Number(acked) < w.count) {
+      throw unavailable(
+        "REPLICATION_TIMEOUT",
+        `the change is on the Redis primary but ${Number(acked)} of ${w.count} replicas acknowledged it within ${w.timeoutMs} ms; a failover may lose it`,
+      );
+    }
+    return reply as Reply;
   }
 
   private fn(name: string): ScriptFn {

@@ -1,0 +1,41 @@
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { RedisTarget } from "./redis-target.js";
+
+/** One Redis server, the primary Sentinel names, or a Redis Cluster: the store speaks to each alike. */
+export type RedisClient = Redis | Cluster;
+
+// RESP2: the stream replies the events and outbox code reads have their classic shapes.
+// Few retries per command: while Redis is away, calls fail fast as UNAVAILABLE instead of queueing.
+const COMMON: RedisOptions = { protocol: 2, maxRetriesPerRequest: 2 };
+
+/** A client for `target`, not yet connected (`connect()` it). */
+export function redisClient(target: RedisTarget): RedisClient {
+  if (target.kind === "single") return new Redis(target.url, { ...COMMON, lazyConnect: true, enableAutoPipelining: true });
+  const auth = { ...(target.username && { username: target.username }), ...(target.password !== undefined && { password: target.password }) };
+  const tls = target.tls ? { tls: {} } : {};
+  if (target.kind === "cluster") {
+    return new Cluster(target.nodes, {
+      lazyConnect: true,
+      enableAutoPipelining: true,
+      redisOptions: { ...COMMON, ...auth, ...tls },
+    });
+  }
+  return new Redis({
+    ...COMMON,
+    ...auth,
+    ...tls,
+    sentinels: target.sentinels,
+    name: target.name,
+    db: target.db,
+    lazyConnect: true,
+    enableAutoPipelining: true,
+    // A primary that Sentinel demoted answers READONLY: reconnect, asking the Sentinels again.
+    reconnectOnError: (e) => (e.message.startsWith("READONLY") ? 2 : false),
+    failoverDetector: true,
+  });
+}
+
+/** A second connection to the same place (for blocking reads, which hold their connection). */
+export function duplicateClient(c: RedisClient): RedisClient {
+  return c instanceof Cluster ? c.duplicate() : c.duplicate();
+}

@@ -1,0 +1,94 @@
+/**
+ * The Redis store on a private Redis Cluster (three primaries, one replica each): namespaces land on
+ * different shards, and REDIS_WAIT_REPLICAS makes every mutation wait for its shard's replica.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Code } from "@connectrpc/connect";
+import { Cluster, Redis } from "ioredis";
+import { openRedisStore, type RedisStore } from "../../src/store/redis/index.js";
+import { createCmd } from "../support/commands.js";
+import { startRedisCluster, type RedisCluster } from "../support/redis-cluster.js";
+import { redisSkipReason } from "../support/redis-server.js";
+import { defaultOptions } from "../conformance/backends.js";
+
+describe("Redis Cluster: shards and WAIT for replicas", { skip: redisSkipReason(), timeout: 120_000 }, () => {
+  let cluster: RedisCluster;
+  const stores: RedisStore[] = [];
+  const open = async (o: Parameters<typeof defaultOptions>[0] = {}) => {
+    const s = await openRedisStore(cluster.url, defaultOptions(o));
+    stores.push(s);
+    return s;
+  };
+  before(async () => {
+    cluster = await startRedisCluster();
+  });
+  after(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await cluster?.stop();
+  });
+
+  /** A cluster client that has read the slot map. */
+  const clusterProbe = async () => {
+    const probe = new Cluster([{ host: "127.0.0.1", port: cluster.nodes[0].port }]);
+    await new Promise((r) => probe.once("ready", r));
+    return probe;
+  };
+
+  it("keeps each namespace on one slot and spreads namespaces over the three primaries", async () => {
+    const prefixes = Array.from({ length: 12 }, (_, i) => `mageflow:ns${i}`);
+    for (const prefix of prefixes) await (await open({ prefix })).create(createCmd());
+    const probe = await clusterProbe();
+    try {
+      const owners = new Set<string>();
+      for (const prefix of prefixes) {
+        const slot = Number(await probe.call("CLUSTER", "KEYSLOT", `{${prefix}}:rev`));
+        const shard = probe.slots[slot][0];
+        const owner = new Redis(Number(shard.split(":")[1]), "127.0.0.1");
+        const keys = Number(await owner.call("CLUSTER", "COUNTKEYSINSLOT", slot));
+        owner.disconnect();
+        assert.ok(keys >= 4, `slot ${slot} of ${prefix} holds the signature, its indexes, revision and events (${keys} keys)`);
+        owners.add(shard);
+      }
+      assert.equal(owners.size, 3, `namespaces on ${[...owners].join(", ")}`);
+    } finally {
+      probe.disconnect();
+    }
+  });
+
+  it("with WAIT for one replica, a mutation is answered only once its shard's replica has it", async () => {
+    const prefix = "mageflow:waited";
+    const store = await open({ prefix, waitReplicas: { count: 1, timeoutMs: 2000 } });
+    const probe = await clusterProbe();
+    const slot = Number(await probe.call("CLUSTER", "KEYSLOT", `{${prefix}}:rev`));
+    const [primary, replica] = probe.slots[slot].map((k) => new Redis(Number(k.split(":")[1]), "127.0.0.1"));
+    probe.disconnect();
+    try {
+      await replica.call("READONLY");
+      const waits = async () => Number(/cmdstat_wait:calls=(\d+)/.exec(String(await primary.info("commandstats")))?.[1] ?? 0);
+      const waitsBefore = await waits();
+      for (let i = 0; i < 20; i++) {
+        const { record } = await store.create(createCmd({ kwargs: { i } }));
+        const updated = await store.update({ key: record.key, kwargs: { j: i }, guard: {} });
+        assert.equal(await replica.hget(`{${prefix}}:sig:${record.key}`, "rev"), String(updated.record.revision));
+      }
+      assert.ok((await waits()) >= waitsBefore + 40, "one WAIT per mutation, on the key's primary");
+    } finally {
+      primary.disconnect();
+      replica.disconnect();
+    }
+  });
+
+  it("when fewer replicas acknowledge than asked, the change is answered UNAVAILABLE REPLICATION_TIMEOUT (and is on the primary)", async () => {
+    const store = await open({ waitReplicas: { count: 2, timeoutMs: 200 } });
+    const cmd = createCmd();
+    const err = (await store.create(cmd).then(
+      () => assert.fail("answered without two replicas"),
+      (e: unknown) => e,
+    )) as { code: number; reason: string; message: string };
+    assert.equal(err.reason, "REPLICATION_TIMEOUT");
+    assert.equal(err.code, Code.Unavailable);
+    assert.match(err.message, /1 of 2 replicas/);
+    assert.ok(await store.get(cmd.key), "the primary has the change");
+  });
+});
