@@ -133,3 +133,10 @@ export const START_SKIP_REASONS: Partial<Record<Status, string>> = {
   [Status.DONE]: "RUN_FINISHED",
   [Status.FAILED]: "RUN_FINISHED",
 };
+
+/**
+ * A lifecycle rule as it applies to a container (docs/containers.md): a running container may be suspended (its
+ * children start no more); resume returns a container that ran to RUN_STEPS.start.to instead of re-dispatching.
+ */
+export const containerRule = (rule: TransitionRule): TransitionRule =>
+  rule.name === "suspend" ? { ...rule, from: [...rule.from, RUN_STEPS.start.to], reasons: {} } : rule;

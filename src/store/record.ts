@@ -1,8 +1,8 @@
-import { DispatchState } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import { ContainerKind, DispatchState } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import type { JsonObject, JsonValue } from "../core/json.js";
 import { Status } from "../core/status.js";
 
-export { DispatchState };
+export { ContainerKind, DispatchState };
 
 export interface RunRecord {
   runId: string;
@@ -20,6 +20,26 @@ export interface RunRecord {
   metadata: Record<string, string>;
   /** Callbacks dispatched when the run ended (answered again to a repeated report). */
   dispatchedCallbacks: string[];
+}
+
+export interface SwarmConfigRecord {
+  maxConcurrency: number;
+  stopAfterNFailures: number;
+  maxTasks: number;
+  sendMessage: boolean;
+}
+
+/** What a chain or swarm holds besides its signature. */
+export interface ContainerRecord {
+  kind: ContainerKind;
+  children: string[];
+  step: number;
+  config?: SwarmConfigRecord;
+  closed: boolean;
+  started: number;
+  inFlight: number;
+  failed: number;
+  ended: number;
 }
 
 export interface LockRecord {
@@ -49,6 +69,8 @@ export interface SignatureRecord {
   lock?: LockRecord;
   metadata: Record<string, string>;
   removed: boolean;
+  /** Present for a chain or a swarm. */
+  container?: ContainerRecord;
 }
 
 /**
@@ -86,6 +108,21 @@ export const F = {
   lockExpire: "lock_exp",
   metadata: "meta",
   removed: "removed",
+  /** Containers (docs/containers.md): ContainerKind; children's keys, JSON array; a child's 0-based position. */
+  containerKind: "ckind",
+  children: "kids",
+  childIndex: "cidx",
+  /** Chain: the step running (0-based). */
+  chainStep: "cstep",
+  /** Swarm: config JSON {maxConcurrency, stopAfterNFailures, maxTasks, sendMessage}; closed '1'; counters. */
+  swarmConfig: "sconf",
+  closed: "closed",
+  started: "started",
+  inFlight: "inflight",
+  failedCount: "nfail",
+  endedCount: "nend",
+  /** Swarm: the results of the children that ended DONE, JSON array in completion order. */
+  results: "results",
   /** The outbox entry of a QUEUED run, withdrawn when the run can no longer be dispatched. */
   outboxEntry: "obx",
 } as const;
@@ -119,6 +156,23 @@ export function newFlatRecord(c: {
     [F.containerKey]: "",
     [F.metadata]: JSON.stringify(c.metadata),
     [F.removed]: "0",
+  };
+}
+
+/** The flat layout of a new container (its children are added by the store step). */
+export function newContainerFlatRecord(c: Parameters<typeof newFlatRecord>[0] & { kind: ContainerKind; config?: SwarmConfigRecord; closed: boolean }): FlatRecord {
+  return {
+    ...newFlatRecord(c),
+    [F.containerKind]: String(c.kind),
+    [F.children]: "[]",
+    [F.chainStep]: "0",
+    [F.swarmConfig]: c.config ? JSON.stringify(c.config) : "",
+    [F.closed]: c.closed ? "1" : "0",
+    [F.started]: "0",
+    [F.inFlight]: "0",
+    [F.failedCount]: "0",
+    [F.endedCount]: "0",
+    [F.results]: "",
   };
 }
 
@@ -166,5 +220,18 @@ export function decodeRecord(h: FlatRecord, now: number): SignatureRecord {
         : undefined,
     metadata: json<Record<string, string>>(h[F.metadata]) ?? {},
     removed: h[F.removed] === "1",
+    container: int(h[F.containerKind])
+      ? {
+          kind: int(h[F.containerKind]) as ContainerKind,
+          children: json<string[]>(h[F.children]) ?? [],
+          step: int(h[F.chainStep]),
+          config: json<SwarmConfigRecord>(h[F.swarmConfig]),
+          closed: h[F.closed] === "1",
+          started: int(h[F.started]),
+          inFlight: int(h[F.inFlight]),
+          failed: int(h[F.failedCount]),
+          ended: int(h[F.endedCount]),
+        }
+      : undefined,
   };
 }

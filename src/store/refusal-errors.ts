@@ -22,6 +22,9 @@ export const refusals = {
   alreadyDispatched: (key: string, runId: string) =>
     failedPrecondition("ALREADY_DISPATCHED", `signature ${key} was already dispatched`, { run_id: runId }),
 
+  /** A container's refusal (`CHILD_NOT_AVAILABLE`, `SWARM_CLOSED`, `NOT_A_SWARM`, `TOO_MANY_TASKS`, ...), worded as the scripts' generic refusal. */
+  container: (reason: string, key: string, facts: Record<string, string>) => failedPrecondition(reason, `${reason} (${key})`, facts),
+
   /** A status the operation does not accept (`INVALID_TRANSITION`, `TASK_ALREADY_RUNNING`, `TASK_NOT_ACTIVE`). */
   status: (reason: string, op: string | undefined, current: Status) =>
     failedPrecondition(reason, `cannot ${op} a signature in status ${statusName(current)}`, { current_status: statusName(current) }),

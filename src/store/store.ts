@@ -1,7 +1,7 @@
 import type { EventType } from "../../gen/ts/mageflow/v1/event_pb.js";
 import type { JsonObject, JsonValue } from "../core/json.js";
 import type { Status, TransitionRule } from "../core/status.js";
-import type { SignatureRecord } from "./record.js";
+import type { ContainerKind, SignatureRecord, SwarmConfigRecord } from "./record.js";
 
 /** Conditions every single-signature mutation checks before writing. */
 export interface Guard {
@@ -37,6 +37,30 @@ export interface CreateCommand {
   returnFieldName: string;
   metadata: Record<string, string>;
   requestId: string;
+}
+
+/** A child of a new container or of AddSwarmTasks: an existing signature, or one to create. */
+export type ChildSpec = { key: string } | { create: CreateCommand };
+
+/** CreateChain / CreateSwarm (docs/containers.md). `taskName`, `kwargs`, callbacks etc. are the container's own. */
+export interface CreateContainerCommand extends CreateCommand {
+  kind: ContainerKind;
+  /** Swarms only. */
+  config?: SwarmConfigRecord;
+  closed: boolean;
+  children: ChildSpec[];
+}
+
+/** AddSwarmTasks (with `close`), or CloseSwarm (no children, `close`). */
+export interface AddChildrenCommand {
+  key: string;
+  children: ChildSpec[];
+  close: boolean;
+  guard: Guard;
+}
+
+export interface AddChildrenResult extends MutationResult {
+  added: string[];
 }
 
 /** Absent fields are left as they are. */
@@ -141,6 +165,10 @@ export interface Store {
   /** FAILED_PRECONDITION CALLBACKS_NOT_FOUND (metadata `missing`, comma-separated). Same requestId: returns the first signature. */
   create(c: CreateCommand): Promise<MutationResult>;
   update(u: UpdateCommand): Promise<MutationResult>;
+  /** CHILD_NOT_FOUND / CHILD_NOT_AVAILABLE (metadata `child`), CALLBACKS_NOT_FOUND. Same requestId: the first container. */
+  createContainer(c: CreateContainerCommand): Promise<MutationResult>;
+  /** NOT_A_SWARM, SWARM_CLOSED, TOO_MANY_TASKS, and the child refusals of createContainer. */
+  addChildren(c: AddChildrenCommand): Promise<AddChildrenResult>;
   /** Hard delete; emits DELETED; returns the revision. */
   delete(key: string, guard: Guard): Promise<number>;
   /** Retires the signature and, per flags, its callback trees (cycles and shared callbacks visited once). */

@@ -1,8 +1,10 @@
 import type { JsonObject, JsonValue } from "../../core/json.js";
 import type { TransitionRule } from "../../core/status.js";
 import type * as S from "../store.js";
+import { addChildren } from "./commands/addChildren.js";
 import { completeTask } from "./commands/completeTask.js";
 import { create } from "./commands/create.js";
+import { createContainer } from "./commands/createContainer.js";
 import { deleteSignature } from "./commands/delete.js";
 import { failDispatch } from "./commands/failDispatch.js";
 import { failTask } from "./commands/failTask.js";
@@ -55,6 +57,14 @@ export class MemoryStore implements S.Store {
 
   async create(c: S.CreateCommand) {
     return create(this.db, c);
+  }
+
+  async createContainer(c: S.CreateContainerCommand) {
+    return createContainer(this.db, c);
+  }
+
+  async addChildren(c: S.AddChildrenCommand) {
+    return addChildren(this.db, c);
   }
 
   async update(u: S.UpdateCommand) {

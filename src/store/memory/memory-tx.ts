@@ -7,6 +7,9 @@ import { num, type MemoryState } from "./memory-state.js";
 
 const str = JSON.stringify;
 
+/** Set by memory-containers.ts (the twin of includes/containers.lua): a child that ends tells its container. */
+export const containerHook: { childEnded?: (db: MemoryState, tx: Tx, h: FlatRecord) => void } = {};
+
 type PendingEvent = { type: EventType; key: string; time: number; flat: FlatRecord };
 
 /** The changes of one mutation, committed under one revision. */
@@ -32,6 +35,7 @@ export class Tx {
     h[F.lastStatus] = h[F.status];
     h[F.status] = String(to);
     this.touch(h, EventType.STATUS_CHANGED);
+    if (isTerminal(to) && h[F.containerKey]) containerHook.childEnded?.(this.store, this, h);
   }
 
   newRun(h: FlatRecord, attempt: number, state: DispatchState) {
@@ -55,10 +59,10 @@ export class Tx {
     if (IN_FLIGHT.includes(from) && h[F.runId]) this.enqueueCancel(h[F.key], h[F.runId]);
   }
 
-  /** FAILED (RUN_STEPS.fail.to) with error callbacks dispatched and the success tree retired. */
-  fail(h: FlatRecord, error: S.TaskErrorInput) {
+  /** FAILED (RUN_STEPS.fail.to) with error callbacks dispatched (with `input`, default the last input) and the success tree retired. */
+  fail(h: FlatRecord, error: S.TaskErrorInput, given?: JsonObject) {
     this.setStatus(h, RUN_STEPS.fail.to);
-    const input = h[F.lastInput] ? (JSON.parse(h[F.lastInput]) as JsonObject) : {};
+    const input = given ?? (h[F.lastInput] ? (JSON.parse(h[F.lastInput]) as JsonObject) : {});
     const dispatched = this.dispatchCallbacks(json(h[F.errorCallbacks]), () => ({ ...input, mageflow_error: { ...error } }));
     h[F.dispatchedCallbacks] = str(dispatched);
     this.retire(json(h[F.successCallbacks]), true, true, new Set([h[F.key]]));
@@ -97,6 +101,7 @@ export class Tx {
       out.push(k);
       if (followError) for (const e of json<string[]>(h[F.errorCallbacks])) queue.push([e, true, true]);
       if (followSuccess) for (const e of json<string[]>(h[F.successCallbacks])) queue.push([e, true, true]);
+      for (const child of json<string[]>(h[F.children])) queue.push([child, true, true]);
     }
     return out;
   }

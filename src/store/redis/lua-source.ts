@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
-import { CANCEL_ON_DISPATCH, DISPATCHABLE, IN_FLIGHT, PARKING, RUN_STEPS, RUNNABLE, START_SKIP_REASONS, TERMINAL, type Status } from "../../core/status.js";
+import { ContainerKind } from "../../../gen/ts/mageflow/v1/signature_pb.js";
+import { CANCEL_ON_DISPATCH, DISPATCHABLE, IN_FLIGHT, PARKING, RUN_STEPS, RUNNABLE, START_SKIP_REASONS, TERMINAL, TRANSITIONS, containerRule, type Status } from "../../core/status.js";
 import { DispatchState, F } from "../record.js";
 import { OUTBOX_GROUP } from "./keys.js";
 
@@ -70,6 +71,8 @@ export function constantsLua(): string {
     `local CANCEL_ON_DISPATCH = ${set(CANCEL_ON_DISPATCH)}`,
     `local START_SKIP_REASONS = { ${reasons} }`,
     `local RUN_STEPS = { ${steps} }`,
+    `local CK = { ${numbers(ContainerKind)} }`,
+    `local CANCEL_RULES = cjson.decode([==[${JSON.stringify({ plain: TRANSITIONS.cancel, container: containerRule(TRANSITIONS.cancel) })}]==])`,
     "",
   ].join("\n");
 }

@@ -86,6 +86,15 @@ export class RedisStore implements S.Store {
     return this.result(await this.scripts.create(c));
   }
 
+  async createContainer(c: S.CreateContainerCommand) {
+    return this.result(await this.scripts.createContainer(c));
+  }
+
+  async addChildren(c: S.AddChildrenCommand) {
+    const r = await this.scripts.addChildren(c);
+    return { ...this.result(r), added: r.added };
+  }
+
   async update(u: S.UpdateCommand) {
     return this.result(await this.scripts.update(u));
   }

@@ -1,8 +1,8 @@
 import { unavailable } from "../../core/service-error.js";
 import type { JsonObject, JsonValue } from "../../core/json.js";
-import type { TransitionRule } from "../../core/status.js";
-import { F, newFlatRecord, type FlatRecord } from "../record.js";
-import type { CreateCommand, Guard, ListQuery, LockCommand, RunCommand, StoreOptions, TaskErrorInput, UpdateCommand } from "../store.js";
+import { containerRule, type TransitionRule } from "../../core/status.js";
+import { F, newContainerFlatRecord, newFlatRecord, type FlatRecord } from "../record.js";
+import type { AddChildrenCommand, ChildSpec, CreateCommand, CreateContainerCommand, Guard, ListQuery, LockCommand, RunCommand, StoreOptions, TaskErrorInput, UpdateCommand } from "../store.js";
 import type { Keys } from "./keys.js";
 import { loadLuaCommands } from "./lua-source.js";
 import type { RedisClient } from "./redis-connection.js";
@@ -53,6 +53,17 @@ export class Scripts {
     return flatResult(await this.mutate("create", c.key, [...args, ...Object.entries(record).flat()]));
   }
 
+  async createContainer(c: CreateContainerCommand): Promise<FlatResult> {
+    const record = Object.entries(newContainerFlatRecord(c)).flat();
+    const args = [c.requestId, this.opts.requestIdTtlMs, str([...c.successCallbacks, ...c.errorCallbacks]), record.length, ...record];
+    return flatResult(await this.mutate("createContainer", c.key, [...args, ...childArgs(c.children)]));
+  }
+
+  async addChildren(c: AddChildrenCommand): Promise<FlatResult & { added: string[] }> {
+    const reply = await this.mutate("addChildren", c.key, [...guardArgs(c.guard), flag(c.close), ...childArgs(c.children)]);
+    return { ...flatResult(reply), added: reply[3] as string[] };
+  }
+
   async update(u: UpdateCommand): Promise<FlatResult> {
     const fields: Arg[] = [];
     const how = (f: "kwargs" | "metadata") => (u.replace?.includes(f) ? "set" : "merge");
@@ -75,7 +86,7 @@ export class Scripts {
   }
 
   async transition(key: string, rule: TransitionRule, guard: Guard): Promise<FlatResult> {
-    return flatResult(await this.mutate("transition", key, [...guardArgs(guard), str(rule)], { op: rule.name }));
+    return flatResult(await this.mutate("transition", key, [...guardArgs(guard), str(rule), str(containerRule(rule))], { op: rule.name }));
   }
 
   /** `validate`: the signature has an input schema and the command carried a message; nothing was written. */
@@ -190,6 +201,19 @@ export class Scripts {
     if (!fn) throw new Error(`no Lua command ${name}`);
     return fn;
   }
+}
+
+/** Children as CT.add_children reads them: n, then `key, <key>` or `new, <m>, <m values>` each. */
+function childArgs(children: ChildSpec[]): Arg[] {
+  const out: Arg[] = [children.length];
+  for (const c of children) {
+    if ("key" in c) out.push("key", c.key);
+    else {
+      const flat = Object.entries(newFlatRecord(c.create)).flat();
+      out.push("new", flat.length, ...flat);
+    }
+  }
+  return out;
 }
 
 const flag = (b: boolean) => (b ? "1" : "0");

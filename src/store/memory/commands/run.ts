@@ -5,6 +5,7 @@ import { F } from "../../record.js";
 import { refusals } from "../../refusal-errors.js";
 import type * as S from "../../store.js";
 import { guarded } from "../guard.js";
+import { isContainer, runContainer } from "../memory-containers.js";
 import { num, type MemoryState } from "../memory-state.js";
 import { Tx } from "../memory-tx.js";
 
@@ -19,6 +20,14 @@ export function run(db: MemoryState, c: S.RunCommand): S.RunResult {
     throw refusals.alreadyDispatched(c.key, h[F.runId] ?? "");
   }
   if (!RUNNABLE.includes(status)) throw refusals.status("INVALID_TRANSITION", "run", status);
+  if (isContainer(h)) {
+    const tx = new Tx(db);
+    h[F.runRequestId] = c.requestId;
+    h[F.runMetadata] = str(c.metadata);
+    runContainer(db, tx, h, c.input ?? composeRunInput(c.message ?? {}, JSON.parse(h[F.kwargs] || "{}") as JsonObject));
+    tx.commit();
+    return db.changed(h);
+  }
   if (!c.input && h[F.inputSchema]) return { ...db.unchanged(h), validate: true };
   const input = c.input ?? composeRunInput(c.message ?? {}, JSON.parse(h[F.kwargs] || "{}") as JsonObject);
   const tx = new Tx(db);

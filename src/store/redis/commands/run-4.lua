@@ -26,6 +26,15 @@ return run_step(function()
   if not RUNNABLE[st] then refuse_status('INVALID_TRANSITION', st) end
 
   local input = ARGV[11]
+  if CT.is_container(h) then
+    -- A container has no task and no schema: its run starts its children (includes/containers.lua).
+    if ARGV[10] == 'message' then input = compose_run_input(input, text(h, F.kwargs) == '' and '{}' or h[F.kwargs]) end
+    put(h, F.runRequestId, request_id)
+    put(h, F.runMetadata, ARGV[12])
+    CT.run(h, input)
+    commit()
+    return { 'OK', 1, flat(h) }
+  end
   if ARGV[10] == 'message' then
     if text(h, F.inputSchema) ~= '' then return { 'VALIDATE', flat(h) } end
     local kwargs = text(h, F.kwargs)

@@ -5,30 +5,23 @@
   ARGV[8]  expected revision (0 = any)
   ARGV[9]  the rule, JSON: {name, to, from: [status], noop: [status], reasons: {"<status>": reason},
            cancelRun, redispatch, retireCallbacks}
+  ARGV[10] the rule as it applies to a container (containerRule, src/core/status.ts), JSON; a container
+           passes the rules on to its children (includes/containers.lua)
   Returns {'OK', changed 0|1, flat record} or {'ERR', reason, ...}.
 ]]
 --- @include "mutation"
 
 return run_step(function()
-  local rule = cjson.decode(ARGV[9])
+  local rules = { plain = cjson.decode(ARGV[9]), container = cjson.decode(ARGV[10]) }
   local h = guarded(KEY, ARGV[7], tonumber(ARGV[8]), false)
+  local rule = CT.is_container(h) and rules.container or rules.plain
   local from = num(h, F.status)
   if contains(rule.noop, from) then return { 'OK', 0, flat(h) } end
   if not contains(rule.from, from) then
     refuse_status(rule.reasons[tostring(from)] or 'INVALID_TRANSITION', from)
   end
 
-  set_status(h, rule.to)
-  if rule.cancelRun then cancel_in_flight(h, from) end
-  if rule.redispatch and num(h, F.attempt) > 0 then
-    -- A new run re-sends the stored last_input (or, for a callback run never composed, its base).
-    new_run(h, num(h, F.attempt) + 1, DS.QUEUED)
-  end
-  if rule.retireCallbacks then
-    local roots = key_list(h, F.successCallbacks)
-    for _, k in ipairs(key_list(h, F.errorCallbacks)) do roots[#roots + 1] = k end
-    retire(roots, true, true, { [KEY] = true })
-  end
+  CT.apply(h, rules)
   commit()
   return { 'OK', 1, flat(h) }
 end)

@@ -1,10 +1,14 @@
--- Status changes and the end of every step.
+-- Status changes and the end of every step. A child that ends (a TERMINAL status) tells its container in
+-- the same step (CONTAINER_HOOK.child_ended, set by includes/containers.lua).
+local CONTAINER_HOOK = {}
+
 local function set_status(h, to)
   local from = h[F.status]
   put(h, F.lastStatus, from)
   put(h, F.status, to)
   index_move_status(h, from, h[F.status])
   touch(h, EV.STATUS_CHANGED)
+  if TERMINAL[num(h, F.status)] and text(h, F.containerKey) ~= '' then CONTAINER_HOOK.child_ended(h) end
 end
 
 -- Writes the step: its outbox entries, then one new store revision for every touched signature, with

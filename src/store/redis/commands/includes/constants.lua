@@ -13,5 +13,8 @@
 --   CANCEL_ON_DISPATCH  statuses whose engine run is cancelled as soon as it is recorded
 --   START_SKIP_REASONS  status -> StartTask's SKIP reason
 --   RUN_STEPS           the worker's reports: { start | complete | fail = { from = status, to = status } }
+--   CK                  ContainerKind enum, name -> number
+--   CANCEL_RULES        { plain = TRANSITIONS.cancel, container = containerRule(TRANSITIONS.cancel) }, as the
+--                       transition script receives rules (ends the children a container leaves behind)
 -- No script names a status itself (test/store/lua-statuses.test.ts).
 --- @generated

@@ -26,3 +26,4 @@ local KEY = ARGV[6]
 --- @include "commit"
 --- @include "retire"
 --- @include "runs"
+--- @include "containers"

@@ -1,7 +1,7 @@
 -- Retires `roots` and, recursively, their callbacks: at the roots only the branches the flags select,
 -- below them both. Keys in `visited` and missing or already removed signatures are skipped and not
 -- followed, so cycles and shared callbacks are visited once. An in-flight run of a retired signature is
--- cancelled at the engine. Returns the retired keys in visit order.
+-- cancelled at the engine. A container's children are retired with it. Returns the retired keys in visit order.
 local function retire(roots, with_error, with_success, visited)
   local out, queue, head = {}, {}, 1
   for _, k in ipairs(roots) do queue[#queue + 1] = { k, with_error, with_success } end
@@ -22,6 +22,7 @@ local function retire(roots, with_error, with_success, visited)
         if follow_success then
           for _, cb in ipairs(key_list(h, F.successCallbacks)) do queue[#queue + 1] = { cb, true, true } end
         end
+        for _, child in ipairs(key_list(h, F.children)) do queue[#queue + 1] = { child, true, true } end
       end
     end
   end

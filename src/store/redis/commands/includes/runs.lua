@@ -50,11 +50,11 @@ local function json_append_member(object, name, value)
 end
 
 -- A final failure (RUN_STEPS.fail.to, FAILED) with `err` (JSON {message, type, attempt}); the error callbacks get
--- `base = last_input + {mageflow_error: err}`; the success tree is retired.
-local function fail_run(h, err)
+-- `base = input + {mageflow_error: err}` (input: the run's last_input unless given); the success tree is retired.
+local function fail_run(h, err, given_input)
   put(h, F.error, err)
   set_status(h, RUN_STEPS.fail.to)
-  local input = text(h, F.lastInput)
+  local input = given_input or text(h, F.lastInput)
   if input == '' then input = '{}' end
   local base = json_append_member(input, 'mageflow_error', err)
   local dispatched = dispatch_callbacks(key_list(h, F.errorCallbacks), function() return base end)
