@@ -10,7 +10,6 @@ const EDGE_COLORS: Record<EdgeKind, string> = { success: "#237032", error: "#c92
 
 /** The callback and container graph of a signature, colored by status, redrawn on every change. */
 export function SignatureGraph({ rootKey, live, height = 420 }: { rootKey: string; live: LiveSignatures; height?: number }) {
-  // eslint-disable-next-line react-hooks/exhaustive-deps
   const graph = useMemo(() => buildGraph(rootKey, live.byKey), [rootKey, live, live.version]);
 
   const nodes: Node[] = graph.nodes.map((n) => {

@@ -29,8 +29,7 @@ export function SignatureTable({ live }: { live: LiveSignatures }) {
       out.push(s);
     }
     return out.sort((a, b) => compare(positionOf(a), positionOf(b)));
-    // live.version: the map changes in place
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // live.version: the map changes in place, so its version is the dependency
   }, [live.version, status, task, container]);
 
   const page = pageOf(sorted, anchor, Number(size));
