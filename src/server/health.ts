@@ -12,6 +12,7 @@ export class HealthMonitor {
   readonly grpc = new HealthImplementation(Object.fromEntries(SERVICES.map((s) => [s, "SERVING"])));
   private serving = true;
   private stopped = false;
+  private readiness?: Promise<boolean>;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly ping: () => Promise<unknown>) {}
@@ -47,7 +48,10 @@ export class HealthMonitor {
 
   /** Readiness: not shutting down and the store answers a ping now (within 1 s). */
   async ready(): Promise<boolean> {
-    return !this.stopped && (await this.check());
+    if (this.stopped) return false;
+    // Probes arriving together share one ping.
+    this.readiness ??= this.check().finally(() => (this.readiness = undefined));
+    return this.readiness;
   }
 
   /** grpc.health.v1.Health for the Connect listener (Check only; Watch is served on the gRPC port). */

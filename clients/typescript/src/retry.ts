@@ -2,6 +2,7 @@ import { Code, ConnectError, type Interceptor, type UnaryRequest } from "@connec
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import { RetryInfoSchema } from "../../../gen/ts/google/rpc/error_details_pb.js";
 import { backoffMs, sleep } from "./backoff.js";
+import { RETRY_DEFAULTS } from "./defaults.js";
 
 /** Opt-in retries of idempotent unary calls; the defaults are those of every MageFlow client. */
 export interface RetryOptions {
@@ -12,8 +13,6 @@ export interface RetryOptions {
   /** Cap of the doubling delay. Default 5 000 ms. */
   maxDelayMs?: number | undefined;
 }
-
-export const RETRY_DEFAULTS = { maxAttempts: 4, initialDelayMs: 100, maxDelayMs: 5_000 } as const;
 
 const IDEMPOTENT = new Set(["GetSignature", "BatchGetSignatures", "ListSignatures"]);
 /** Idempotent only with a request id: a retry returns the first result instead of acting twice. */

@@ -2,7 +2,7 @@ import http from "node:http";
 import https from "node:https";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
-import { DEFAULT_SERVER } from "./defaults.js";
+import { DEFAULT_SERVER, DEFAULT_TIMEOUT_MS } from "./defaults.js";
 import { retryInterceptor, type RetryOptions } from "./retry.js";
 import { traceContextInterceptor, type TraceApi } from "./trace-context.js";
 
@@ -59,7 +59,7 @@ export function openTransport(opts: TransportOptions): OpenTransport {
     ...(retry ? [retryInterceptor(retry)] : []),
     ...(opts.interceptors ?? []),
   ];
-  const common = { baseUrl: url, interceptors, defaultTimeoutMs: opts.timeoutMs ?? 30_000 };
+  const common = { baseUrl: url, interceptors, defaultTimeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS };
   const httpVersion = kind === "grpc" ? "2" : (opts.httpVersion ?? "1.1");
 
   if (httpVersion === "2") {

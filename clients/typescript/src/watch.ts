@@ -5,6 +5,7 @@ import { Code, type CallOptions } from "@connectrpc/connect";
 import { EventType, type SignatureEvent } from "../../../gen/ts/mageflow/v1/event_pb.js";
 import { WatchSignaturesRequestSchema, type WatchSignaturesRequest, type WatchSignaturesResponse } from "../../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { backoffMs, sleep } from "./backoff.js";
+import { RECONNECT_DEFAULTS } from "./defaults.js";
 import { MageflowError } from "./mageflow-error.js";
 import { parseStatus, type StatusLike } from "./names.js";
 
@@ -140,8 +141,6 @@ export class SignatureWatch implements AsyncIterable<SignatureEvent>, AsyncDispo
     this.options.onProgress?.(this.revision);
   }
 }
-
-export const RECONNECT_DEFAULTS = { initialDelayMs: 100, maxDelayMs: 10_000 } as const;
 
 const CONNECTION_LOST = new Set([Code.Aborted, Code.Canceled, Code.Internal, Code.Unknown]);
 
