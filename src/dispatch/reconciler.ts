@@ -11,7 +11,7 @@ export interface ReconcileOptions {
   intervalMs: number;
   /** The longest wait between two looks at one run. */
   maxIntervalMs: number;
-  /** A run the engine still does not know this long after its dispatch never existed: TASK_NOT_REGISTERED. */
+  /** A run the engine still does not know this long after it was triggered never will: TASK_NOT_REGISTERED. */
   notFoundAfterMs: number;
   /** How often the store is scanned for in-flight runs this process did not dispatch (peers', earlier processes'). */
   scanIntervalMs: number;
@@ -27,7 +27,11 @@ const SCAN_PAGE = 500;
 interface Tracked {
   key: string;
   runId: string;
-  dispatchTime: number;
+  /**
+   * When this process began to follow the run: just after its trigger was answered, or (adopted by a scan)
+   * later. Not the run's dispatch_time, which is when it was queued, maybe long before the engine took it.
+   */
+  since: number;
   checks: number;
   dueAt: number;
 }
@@ -78,7 +82,8 @@ export class Reconciler {
     const t = this.runs.get(r.key);
     if (t?.runId === run.runId) return;
     if (!t && this.runs.size >= MAX_TRACKED) return;
-    this.runs.set(r.key, { key: r.key, runId: run.runId, dispatchTime: run.dispatchTime, checks: 0, dueAt: run.dispatchTime + this.opts.intervalMs });
+    const now = Date.now();
+    this.runs.set(r.key, { key: r.key, runId: run.runId, since: now, checks: 0, dueAt: now + this.opts.intervalMs });
   }
 
   private async run() {
@@ -125,7 +130,7 @@ export class Reconciler {
         return;
       }
       const state = await this.opts.source.runStatus(t.runId);
-      settled = await this.settle(r, state);
+      settled = await this.settle(r, state, t);
       recordReconciliation(settled ? state.kind : "in_progress");
     } catch (err) {
       recordReconciliation("error");
@@ -141,13 +146,13 @@ export class Reconciler {
   }
 
   /** Applies the engine's answer; returns whether the run needs no further look. */
-  private async settle(r: SignatureRecord, state: EngineRunState): Promise<boolean> {
+  private async settle(r: SignatureRecord, state: EngineRunState, t: Tracked): Promise<boolean> {
     const run = r.run!;
     switch (state.kind) {
       case "in_progress":
         return false;
       case "unknown": {
-        if (Date.now() - run.dispatchTime < this.opts.notFoundAfterMs) return false;
+        if (Date.now() - t.since < this.opts.notFoundAfterMs) return false;
         const message =
           r.status === Status.PENDING
             ? `the engine has no run ${run.runId} ${this.opts.notFoundAfterMs} ms after it was triggered: no worker registered task "${r.taskName}"`

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Status, TRANSITIONS } from "../../src/core/status.js";
+import { DispatchError } from "../../src/dispatch/dispatcher.js";
 import { DispatchLoop } from "../../src/dispatch/loop.js";
 import type { ReconcileOptions } from "../../src/dispatch/reconciler.js";
 import { RecordingDispatcher } from "../../src/dispatch/recording.js";
@@ -84,6 +85,27 @@ for (const backend of backends()) {
       await sleep(300);
       assert.equal(triggersOf(onErr).length, 1);
       assert.equal(triggersOf(onOk).length, 0);
+    });
+
+    it("the deadline counts from the trigger, not from the queueing: a run the engine took late is not failed at once", async () => {
+      const refuseUntil = Date.now() + 700;
+      engine.failWith = (call) => {
+        if (call.op === "trigger" && call.req.taskName === "late-engine" && Date.now() < refuseUntil) throw new DispatchError("engine unavailable", false);
+      };
+      try {
+        const { key, runId } = await triggered("late-engine"); // queued about 1.4 s before the engine took it
+        const took = Date.now();
+        await sleep(FAST.notFoundAfterMs / 2);
+        assert.equal(await statusOf(key), Status.PENDING, "not failed on the queueing time");
+        status.states.set(runId, { kind: "in_progress" }); // the engine writes the run a moment after answering
+        await sleep(FAST.notFoundAfterMs);
+        assert.equal(await statusOf(key), Status.PENDING);
+        assert.ok(Date.now() - took >= FAST.notFoundAfterMs);
+        status.states.set(runId, { kind: "completed", output: null });
+        await until(async () => (await statusOf(key)) === Status.DONE, 5000, "DONE");
+      } finally {
+        engine.failWith = undefined;
+      }
     });
 
     it("an engine failure of an ACTIVE run (no final report) ends FAILED with the engine's error and attempt", async () => {
