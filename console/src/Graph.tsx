@@ -1,7 +1,7 @@
 import { Anchor, Group, List, Text } from "@mantine/core";
 import { Background, Controls, MarkerType, Position, ReactFlow, type Edge, type Node } from "@xyflow/react";
 import { useMemo } from "react";
-import { shortKey, STATUS_COLORS, statusName } from "./format";
+import { kindName, shortKey, STATUS_COLORS, statusName } from "./format";
 import type { LiveSignatures } from "./live";
 import { buildGraph, NODE_W, type EdgeKind } from "./graph-model";
 import { hrefOf } from "./route";
@@ -22,7 +22,10 @@ export function SignatureGraph({ rootKey, live, height = 420 }: { rootKey: strin
         label: (
           <div data-graph-node={n.key} data-status={status}>
             <div style={{ fontWeight: 700 }}>{n.sig?.taskName ?? shortKey(n.key)}</div>
-            <div>{n.sig ? status : "not loaded"}</div>
+            <div>
+              {n.sig?.containerKind ? `${kindName(n.sig.containerKind)} · ` : ""}
+              {n.sig ? status : "not loaded"}
+            </div>
           </div>
         ),
       },
@@ -38,7 +41,7 @@ export function SignatureGraph({ rootKey, live, height = 420 }: { rootKey: strin
     id: `${i}`,
     source: e.from,
     target: e.to,
-    label: e.kind,
+    label: e.n ? `child ${e.n}` : e.kind,
     style: { stroke: EDGE_COLORS[e.kind], strokeWidth: 2, strokeDasharray: e.kind === "child" ? "6 4" : undefined },
     labelStyle: { fill: EDGE_COLORS[e.kind], fontWeight: 700 },
     markerEnd: { type: MarkerType.ArrowClosed, color: EDGE_COLORS[e.kind] },
@@ -76,7 +79,7 @@ export function SignatureGraph({ rootKey, live, height = 420 }: { rootKey: strin
         <List size="sm">
           {graph.edges.map((e, i) => (
             <List.Item key={i}>
-              <Anchor href={hrefOf({ page: "signature", key: e.from })}>{shortKey(e.from)}</Anchor> → {e.kind} →{" "}
+              <Anchor href={hrefOf({ page: "signature", key: e.from })}>{shortKey(e.from)}</Anchor> → {e.n ? `child ${e.n}` : e.kind} →{" "}
               <Anchor href={hrefOf({ page: "signature", key: e.to })}>{shortKey(e.to)}</Anchor> ({graph.nodes.find((n) => n.key === e.to)?.sig ? statusName(graph.nodes.find((n) => n.key === e.to)!.sig!.taskStatus?.status) : "not loaded"})
             </List.Item>
           ))}

@@ -6,7 +6,7 @@ import type { SignatureEvent } from "../../gen/ts/mageflow/v1/event_pb";
 import type { Signature } from "../../gen/ts/mageflow/v1/signature_pb";
 import { Actions } from "./Actions";
 import { callError, type CallError, type Session, type SignatureClient } from "./api";
-import { dispatchName, eventName, pretty, statusName, time } from "./format";
+import { dispatchName, eventName, kindName, pretty, statusName, time } from "./format";
 import { SignatureGraph } from "./LazyGraph";
 import { watchHistory, HISTORY_KEEP } from "./live";
 import type { LiveSignatures } from "./live";
@@ -70,6 +70,7 @@ export function SignaturePage({ sigKey, live, client, session }: { sigKey: strin
           </Title>
           <Table aria-label="Fields" data-testid="fields">
             <Table.Tbody>
+              <Field name="Kind" value={kindName(sig.containerKind)} />
               <Field name="Status" value={`${statusName(sig.taskStatus?.status)} (before: ${statusName(sig.taskStatus?.lastStatus)})`} />
               <Field name="Revision" value={String(sig.revision)} />
               <Field name="Created" value={time(sig.creationTime)} />

@@ -1,6 +1,6 @@
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { EventType } from "../../gen/ts/mageflow/v1/event_pb";
-import { DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb";
+import { ContainerKind, DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb";
 
 export const STATUSES: Status[] = [Status.PENDING, Status.ACTIVE, Status.DONE, Status.FAILED, Status.SUSPENDED, Status.INTERRUPTED, Status.CANCELED];
 
@@ -28,3 +28,6 @@ export function time(ts: Timestamp | undefined): string {
 export const shortKey = (key: string) => key.replace(/^(\w+):(\w{8}).*$/, "$1:$2…");
 
 export const pretty = (v: unknown) => JSON.stringify(v, null, 2);
+
+/** `chain`, `swarm`, or `task` for a plain signature. */
+export const kindName = (k: ContainerKind | undefined) => (k ? ContainerKind[k].toLowerCase() : "task");

@@ -15,6 +15,8 @@ export interface GraphEdge {
   from: string;
   to: string;
   kind: EdgeKind;
+  /** A child's place among its container's children, from 1 (creation order). */
+  n?: number;
 }
 
 export const NODE_W = 220;
@@ -45,8 +47,13 @@ export function buildGraph(rootKey: string, byKey: Map<string, Signature>): { no
   };
   const members = (container: string) => {
     const out: string[] = [];
-    for (const s of byKey.values()) if (s.containerKey === container) out.push(s.key);
-    return out.sort();
+    const found: Signature[] = [];
+    for (const s of byKey.values()) if (s.containerKey === container) found.push(s);
+    // Creation order (a chain's children are created in its order), then key.
+    const ms = (s: Signature) => (s.creationTime ? Number(s.creationTime.seconds) * 1e3 + s.creationTime.nanos / 1e6 : 0);
+    found.sort((a, b) => ms(a) - ms(b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    for (const s of found) out.push(s.key);
+    return out;
   };
 
   const visit = (k: string, depth: number) => {
@@ -69,9 +76,9 @@ export function buildGraph(rootKey: string, byKey: Map<string, Signature>): { no
   const root = byKey.get(rootKey);
   if (root?.containerKey) {
     add(root.containerKey);
-    for (const m of members(root.containerKey)) if (add(m)) edges.push({ from: root.containerKey, to: m, kind: "child" });
+    members(root.containerKey).forEach((m, i) => add(m) && edges.push({ from: root.containerKey, to: m, kind: "child", n: i + 1 }));
   }
-  for (const m of members(rootKey)) if (add(m)) edges.push({ from: rootKey, to: m, kind: "child" });
+  members(rootKey).forEach((m, i) => add(m) && edges.push({ from: rootKey, to: m, kind: "child", n: i + 1 }));
   visit(rootKey, 0);
 
   const g = new Graph({ multigraph: true });

@@ -8,6 +8,7 @@ import { createMageflowClient, Status, type MageflowClient } from "../../clients
 import type { RunningServer } from "../../src/server/server.js";
 import { REPO_ROOT } from "../client/live-server.js";
 import { makeTokens, type Tokens } from "../security/harness.js";
+import { containerDriver } from "../support/containers.js";
 import { startTestServer } from "../support/server.js";
 import { ensureConsoleBuilt, launchChromium } from "./browser.js";
 
@@ -197,6 +198,44 @@ test("the table filters and pages correctly while rows arrive; 1,000 signatures 
   } finally {
     beta.close();
   }
+});
+
+test("a chain's graph: the chain, its children in order, colored live as it runs", async () => {
+  // No RPC creates chains yet: the chain is made in the server's own store, as the chain RPCs will.
+  const store = (await server.namespaces.get("alpha")).store;
+  const d = containerDriver(store);
+  const steps = [];
+  for (const kwargs of [{ step: "extract" }, { step: "transform" }, { step: "load" }]) steps.push(await d.task({ kwargs }));
+  const chain = await d.chain(steps);
+  const page = await signIn(tokens.token("alpha", "client"));
+  await page.goto(`${base()}/console/#/graph/${encodeURIComponent(chain.key)}`);
+  await page.locator(`[data-graph-node="${chain.key}"]`).waitFor();
+  for (const k of steps) await graphNode(page, k, "pending").waitFor();
+  assert.equal(await page.locator("[data-graph-node]").count(), 4);
+
+  // The service dispatches each child in turn; a worker reports through the worker RPCs.
+  const dispatched = async (key: string) => {
+    for (;;) {
+      const s = await admin.loadSignature(key);
+      if (s.run?.runId) return s.run.runId;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await admin.runNoWait(chain.key);
+  const first = await dispatched(steps[0]);
+  await admin.startTask(steps[0], first);
+  await admin.completeTask(steps[0], first, { rows: 10 });
+  await graphNode(page, steps[0], "done").waitFor();
+  await admin.startTask(steps[1], await dispatched(steps[1]));
+  await graphNode(page, steps[1], "active").waitFor();
+  await graphNode(page, chain.key, "active").waitFor();
+  await page.screenshot({ path: join(SHOTS, "console-chain.png") });
+
+  // The table filters by container key: the chain's children only.
+  await page.goto(`${base()}/console/#/signatures`);
+  await page.getByLabel("Container key").fill(chain.key);
+  await page.getByTestId("page-range").filter({ hasText: "1–3 of 3" }).waitFor();
+  await page.context().close();
 });
 
 test("screenshot of the table", async () => {
