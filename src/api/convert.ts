@@ -40,6 +40,7 @@ export function toSignature(r: SignatureRecord, showLockId = false): Signature {
     },
     metadata: r.metadata,
     removed: r.removed,
+    containerKind: r.container?.kind ?? 0,
   });
 }
 

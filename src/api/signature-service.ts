@@ -4,10 +4,9 @@ import { durationMs } from "@bufbuild/protobuf/wkt";
 import { DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { PauseType, SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { invalidArgument, notFound, ServiceError } from "../core/service-error.js";
-import { newSignatureKey } from "../core/keys.js";
-import { DEFAULT_PAGE_SIZE, DEFAULT_RETURN_FIELD, MAX_STATUSES } from "../core/limits.js";
+import { DEFAULT_PAGE_SIZE, MAX_STATUSES } from "../core/limits.js";
 import { composeRunInput } from "../core/run-input.js";
-import { ALL_STATUSES, INITIAL_STATUSES, TRANSITIONS, type TransitionName } from "../core/status.js";
+import { ALL_STATUSES, TRANSITIONS, type TransitionName } from "../core/status.js";
 import type { Guard, RunCommand } from "../store/store.js";
 import type { ApiDeps } from "./context.js";
 import { msOf, toSignature } from "./convert.js";
@@ -15,6 +14,7 @@ import { decodePageToken, encodePageToken } from "./page-token.js";
 import { SignatureCache } from "./signature-cache.js";
 import { schemaViolations } from "../core/input-schema.js";
 import { Violations } from "./validate.js";
+import { createCommandOf } from "./create-command.js";
 import { watchSignatures } from "./watch-handler.js";
 
 const UPDATE_PATHS = ["kwargs", "metadata", "input_schema", "return_field_name"];
@@ -71,30 +71,9 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
   return {
     async createSignature(req) {
       const v = violations();
-      v.name("task_name", req.taskName);
-      v.json("kwargs", req.kwargs);
-      v.schema("input_schema", req.inputSchema);
-      v.keys("success_callbacks", req.successCallbacks, limits.maxCallbacks);
-      v.keys("error_callbacks", req.errorCallbacks, limits.maxCallbacks);
-      const status = req.taskStatus === Status.UNSPECIFIED ? Status.PENDING : req.taskStatus;
-      v.enumValue("task_status", status, INITIAL_STATUSES, Status);
-      v.name("return_field_name", req.returnFieldName, false);
-      v.metadata("metadata", req.metadata);
-      if (req.requestId.length > 128) v.add("request_id", "at most 128 characters");
+      const command = createCommandOf(v, limits, req);
       v.check();
-      const { record } = await store.create({
-        key: newSignatureKey(),
-        taskName: req.taskName,
-        kwargs: req.kwargs ?? {},
-        creationTime: msOf(req.creationTime) ?? Date.now(),
-        inputSchema: req.inputSchema,
-        successCallbacks: req.successCallbacks,
-        errorCallbacks: req.errorCallbacks,
-        status,
-        returnFieldName: req.returnFieldName || DEFAULT_RETURN_FIELD,
-        metadata: req.metadata,
-        requestId: req.requestId,
-      });
+      const { record } = await store.create(command);
       return { signature: toSignature(record) };
     },
 

@@ -7,6 +7,7 @@ import {
   ListSignaturesResponseSchema,
   SignatureService,
 } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
+import { ContainerService } from "../../gen/ts/mageflow/v1/container_service_pb.js";
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import { addGrpcService } from "../api/grpc-adapter.js";
 import { signatureResponseEncoder } from "../api/signature-cache.js";
@@ -21,6 +22,7 @@ import { reflectionFor } from "./reflection.js";
 export interface Impls {
   signatures: ServiceImpl<typeof SignatureService>;
   workers: ServiceImpl<typeof WorkerService>;
+  containers: ServiceImpl<typeof ContainerService>;
 }
 
 export interface Listener {
@@ -34,7 +36,7 @@ export async function startGrpcListener(config: Config, impls: Impls, health: He
     "grpc.max_receive_message_length": drainLimit(config.maxRequestBytes),
     interceptors: [transportErrors(config.maxRequestBytes)],
   });
-  const hardened = hardenedServer(server, [SignatureService, WorkerService], config.maxRequestBytes) as grpc.Server;
+  const hardened = hardenedServer(server, [SignatureService, WorkerService, ContainerService], config.maxRequestBytes) as grpc.Server;
   addGrpcService(hardened, SignatureService, impls.signatures, {
     watchSignatures: encodeWatchResponse,
     getSignature: signatureResponseEncoder(GetSignatureResponseSchema),
@@ -42,8 +44,9 @@ export async function startGrpcListener(config: Config, impls: Impls, health: He
     listSignatures: signatureResponseEncoder(ListSignaturesResponseSchema),
   });
   addGrpcService(hardened, WorkerService, impls.workers);
+  addGrpcService(hardened, ContainerService, impls.containers);
   health.grpc.addToServer(server);
-  reflectionFor([SignatureService, WorkerService]).addToServer(server);
+  reflectionFor([SignatureService, WorkerService, ContainerService]).addToServer(server);
 
   const credentials =
     config.tlsCert && config.tlsKey

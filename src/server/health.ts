@@ -2,7 +2,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { HealthImplementation } from "grpc-health-check";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../gen/ts/health/v1/health_pb.js";
 
-const SERVICES = ["", "mageflow.v1.SignatureService", "mageflow.v1.WorkerService"];
+const SERVICES = ["", "mageflow.v1.SignatureService", "mageflow.v1.WorkerService", "mageflow.v1.ContainerService"];
 
 /**
  * Health of both listeners: SERVING while the store answers `ping`, NOT_SERVING while it does not

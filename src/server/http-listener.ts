@@ -5,6 +5,7 @@ import net from "node:net";
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { Health } from "../../gen/ts/health/v1/health_pb.js";
+import { ContainerService } from "../../gen/ts/mageflow/v1/container_service_pb.js";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import type { Config } from "../config.js";
@@ -35,6 +36,7 @@ export async function startHttpListener(
     routes: (router: ConnectRouter) => {
       router.service(SignatureService, impls.signatures);
       router.service(WorkerService, impls.workers);
+      router.service(ContainerService, impls.containers);
       router.service(Health, health.connectImpl());
     },
     jsonOptions: { ignoreUnknownFields: false },

@@ -1,7 +1,9 @@
 import type { ServiceImpl } from "@connectrpc/connect";
+import type { ContainerService } from "../../gen/ts/mageflow/v1/container_service_pb.js";
 import type { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import type { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import type { ApiDeps } from "../api/context.js";
+import { containerService } from "../api/container-service.js";
 import { signatureService } from "../api/signature-service.js";
 import { workerService } from "../api/worker-service.js";
 import { unavailable } from "../core/service-error.js";
@@ -27,6 +29,7 @@ export interface Namespace {
   loop: DispatchLoop;
   signatures: ServiceImpl<typeof SignatureService>;
   workers: ServiceImpl<typeof WorkerService>;
+  containers: ServiceImpl<typeof ContainerService>;
 }
 
 export interface NamespaceOptions {
@@ -140,7 +143,7 @@ export class NamespaceRegistry {
       const loop = new DispatchLoop(store, dispatcher, { log, claimIdleMs: o.dispatchClaimIdleMs, reconcile: o.reconcile });
       loop.start();
       const deps: ApiDeps = { store, hub, limits: o.limits, dispatchWaitMs: o.dispatchWaitMs };
-      const ns = { name, store, hub, loop, signatures: signatureService(deps), workers: workerService(deps) };
+      const ns = { name, store, hub, loop, signatures: signatureService(deps), workers: workerService(deps), containers: containerService(deps) };
       observeNamespace(ns);
       return ns;
     } catch (e) {

@@ -1,3 +1,4 @@
+import { ContainerService } from "../../gen/ts/mageflow/v1/container_service_pb.js";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
 import { withErrorMapping } from "../api/error-mapping.js";
@@ -108,15 +109,16 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
   const impls = {
     signatures: routedService(SignatureService, gate, (ns) => ns.signatures),
     workers: routedService(WorkerService, gate, (ns) => ns.workers),
+    containers: routedService(ContainerService, gate, (ns) => ns.containers),
   };
   // The grpc-js adapter maps errors itself (toGrpcError); Connect needs them mapped before it sees them.
   const grpcListener = await startGrpcListener(
     config,
-    { signatures: observedService(SignatureService, impls.signatures, "grpc"), workers: observedService(WorkerService, impls.workers, "grpc") },
+    { signatures: observedService(SignatureService, impls.signatures, "grpc"), workers: observedService(WorkerService, impls.workers, "grpc"), containers: observedService(ContainerService, impls.containers, "grpc") },
     health,
   );
-  const mapped = { signatures: withErrorMapping(SignatureService, impls.signatures), workers: withErrorMapping(WorkerService, impls.workers) };
-  const observed = { signatures: observedService(SignatureService, mapped.signatures, "http"), workers: observedService(WorkerService, mapped.workers, "http") };
+  const mapped = { signatures: withErrorMapping(SignatureService, impls.signatures), workers: withErrorMapping(WorkerService, impls.workers), containers: withErrorMapping(ContainerService, impls.containers) };
+  const observed = { signatures: observedService(SignatureService, mapped.signatures, "http"), workers: observedService(WorkerService, mapped.workers, "http"), containers: observedService(ContainerService, mapped.containers, "http") };
   const web = webRoutes(config, auth, watches, mapped.signatures);
   const metricsPath = config.metrics.port === undefined ? config.metrics.path : undefined;
   const metrics = metricsPath ? metricsRoute(metricsPath) : undefined;
