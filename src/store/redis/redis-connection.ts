@@ -29,8 +29,9 @@ export function redisClient(target: RedisTarget): RedisClient {
     db: target.db,
     lazyConnect: true,
     enableAutoPipelining: true,
-    // A primary that Sentinel demoted answers READONLY: reconnect, asking the Sentinels again.
-    reconnectOnError: (e) => (e.message.startsWith("READONLY") ? 2 : false),
+    // A primary that Sentinel demoted answers READONLY, one that lost its replica (min-replicas-to-write)
+    // NOREPLICAS: reconnect, asking the Sentinels which node is the primary now.
+    reconnectOnError: (e) => /READONLY|NOREPLICAS/.test(e.message),
     failoverDetector: true,
   });
 }
