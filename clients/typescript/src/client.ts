@@ -4,6 +4,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import type { DispatchState, Signature } from "../../../gen/ts/mageflow/v1/signature_pb.js";
 import { PauseType, SignatureService, type LockSignatureResponse } from "../../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { StartDecision, WorkerService } from "../../../gen/ts/mageflow/v1/worker_service_pb.js";
+import { compact } from "./compact.js";
 import { mapped } from "./mageflow-error.js";
 import { Lease } from "./lease.js";
 import { parseStatus, type StatusLike } from "./names.js";
@@ -117,7 +118,7 @@ export class MageflowClient implements AsyncDisposable {
   /** MageFlow's `asign`: creates a signature. */
   async asign(taskName: string, options: SignOptions = {}): Promise<Signature> {
     const r = await mapped(() =>
-      this.signatures.createSignature({
+      this.signatures.createSignature(compact({
         taskName,
         kwargs: options.kwargs,
         successCallbacks: (options.successCallbacks ?? []).map(keyOf),
@@ -128,7 +129,7 @@ export class MageflowClient implements AsyncDisposable {
         metadata: options.metadata,
         requestId: options.requestId,
         creationTime: ts(options.creationTime),
-      }),
+      })),
     );
     return r.signature!;
   }
@@ -150,14 +151,14 @@ export class MageflowClient implements AsyncDisposable {
   /** One page of signatures, newest first. */
   async list(options: ListOptions = {}): Promise<{ signatures: Signature[]; nextPageToken: string }> {
     const r = await mapped(() =>
-      this.signatures.listSignatures({
+      this.signatures.listSignatures(compact({
         statuses: (options.statuses ?? []).map(parseStatus),
         taskName: options.taskName,
         createTimeAfter: ts(options.createdAfter),
         createTimeBefore: ts(options.createdBefore),
         pageSize: options.pageSize,
         pageToken: options.pageToken,
-      }),
+      })),
     );
     return { signatures: r.signatures, nextPageToken: r.nextPageToken };
   }
@@ -178,7 +179,7 @@ export class MageflowClient implements AsyncDisposable {
     if (options.inputSchema !== undefined) paths.push("input_schema");
     if (options.returnFieldName !== undefined) paths.push("return_field_name");
     const r = await mapped(() =>
-      this.signatures.updateSignature({
+      this.signatures.updateSignature(compact({
         key,
         kwargs: options.kwargs,
         metadata: options.metadata,
@@ -186,51 +187,51 @@ export class MageflowClient implements AsyncDisposable {
         returnFieldName: options.returnFieldName,
         updateMask: paths.length > 0 ? { paths } : undefined,
         ...cond(options),
-      }),
+      })),
     );
     return r.signature!;
   }
 
   /** MageFlow's `aio_run_no_wait`: dispatches with `deep_merge(message, kwargs)` as input. */
   async runNoWait(key: string, message: JsonObject = {}, metadata: Record<string, string> = {}, options: RunOptions = {}): Promise<RunResult> {
-    const r = await mapped(() => this.signatures.runSignature({ key, message, metadata, requestId: options.requestId, ...cond(options) }));
+    const r = await mapped(() => this.signatures.runSignature(compact({ key, message, metadata, requestId: options.requestId, ...cond(options) })));
     return { signature: r.signature!, runId: r.runId, dispatchState: r.dispatchState };
   }
 
   async suspend(key: string, options: MutationOptions = {}): Promise<Signature> {
-    return (await mapped(() => this.signatures.suspendSignature({ key, ...cond(options) }))).signature!;
+    return (await mapped(() => this.signatures.suspendSignature(compact({ key, ...cond(options) })))).signature!;
   }
 
   async resume(key: string, options: MutationOptions = {}): Promise<Signature> {
-    return (await mapped(() => this.signatures.resumeSignature({ key, ...cond(options) }))).signature!;
+    return (await mapped(() => this.signatures.resumeSignature(compact({ key, ...cond(options) })))).signature!;
   }
 
   /** Stops the signature and cancels its in-flight run at the engine. */
   async interrupt(key: string, options: MutationOptions = {}): Promise<Signature> {
-    return (await mapped(() => this.signatures.interruptSignature({ key, ...cond(options) }))).signature!;
+    return (await mapped(() => this.signatures.interruptSignature(compact({ key, ...cond(options) })))).signature!;
   }
 
   /** MageFlow's `pause_task`: "soft" suspends, "hard" interrupts. */
   async pause(key: string, pauseType: "soft" | "hard" = "soft", options: MutationOptions = {}): Promise<Signature> {
     const type = pauseType === "hard" ? PauseType.HARD : PauseType.SOFT;
-    return (await mapped(() => this.signatures.pauseSignature({ key, pauseType: type, ...cond(options) }))).signature!;
+    return (await mapped(() => this.signatures.pauseSignature(compact({ key, pauseType: type, ...cond(options) })))).signature!;
   }
 
   async cancel(key: string, options: MutationOptions = {}): Promise<Signature> {
-    return (await mapped(() => this.signatures.cancelSignature({ key, ...cond(options) }))).signature!;
+    return (await mapped(() => this.signatures.cancelSignature(compact({ key, ...cond(options) })))).signature!;
   }
 
   /** MageFlow's `remove(with_error, with_success)`: retires the signature and its callback trees. */
   async remove(key: string, options: RemoveOptions = {}): Promise<{ removedKeys: string[]; revision: bigint }> {
     const r = await mapped(() =>
-      this.signatures.removeSignature({ key, withError: options.withError ?? true, withSuccess: options.withSuccess ?? true, ...cond(options) }),
+      this.signatures.removeSignature(compact({ key, withError: options.withError ?? true, withSuccess: options.withSuccess ?? true, ...cond(options) })),
     );
     return { removedKeys: r.removedKeys, revision: r.revision };
   }
 
   /** MageFlow's `delete_signature`: deletes at once. Returns the store revision of the deletion. */
   async delete(key: string, options: MutationOptions = {}): Promise<bigint> {
-    return (await mapped(() => this.signatures.deleteSignature({ key, ...cond(options) }))).revision;
+    return (await mapped(() => this.signatures.deleteSignature(compact({ key, ...cond(options) })))).revision;
   }
 
   deleteSignature(key: string, options: MutationOptions = {}): Promise<bigint> {
@@ -245,7 +246,7 @@ export class MageflowClient implements AsyncDisposable {
 
   /** Takes (or, with `lockId`, renews) a lease; `lock` wraps this in a Lease. */
   async lockRaw(key: string, ttlMs: number | undefined, owner: string | undefined, lockId: string | undefined): Promise<LockSignatureResponse> {
-    return mapped(() => this.signatures.lockSignature({ key, ttl: ttlMs === undefined ? undefined : duration(ttlMs), owner, lockId }));
+    return mapped(() => this.signatures.lockSignature(compact({ key, ttl: ttlMs === undefined ? undefined : duration(ttlMs), owner, lockId })));
   }
 
   async unlock(key: string, lockId: string): Promise<Signature> {
@@ -261,19 +262,19 @@ export class MageflowClient implements AsyncDisposable {
 
   /** Worker side: asks whether to run the user function for this run. */
   async startTask(key: string, runId: string, options: { attempt?: number; lockId?: string } = {}): Promise<StartResult> {
-    const r = await mapped(() => this.workers.startTask({ key, runId, attempt: options.attempt, lockId: options.lockId }));
+    const r = await mapped(() => this.workers.startTask(compact({ key, runId, attempt: options.attempt, lockId: options.lockId })));
     return { run: r.decision === StartDecision.RUN, decision: r.decision, skipReason: r.skipReason, signature: r.signature! };
   }
 
   /** Worker side: the run succeeded with `result`; success callbacks are dispatched. */
   async completeTask(key: string, runId: string, result: JsonValue = null, options: { lockId?: string } = {}): Promise<TaskReport> {
-    const r = await mapped(() => this.workers.completeTask({ key, runId, result: fromJson(ValueSchema, result), lockId: options.lockId }));
+    const r = await mapped(() => this.workers.completeTask(compact({ key, runId, result: fromJson(ValueSchema, result), lockId: options.lockId })));
     return { signature: r.signature!, dispatchedCallbacks: r.dispatchedCallbacks };
   }
 
   /** Worker side: the run failed; with `final` the signature becomes FAILED and error callbacks are dispatched. */
   async failTask(key: string, runId: string, error: TaskErrorInput, options: { final?: boolean; lockId?: string } = {}): Promise<TaskReport> {
-    const r = await mapped(() => this.workers.failTask({ key, runId, error, final: options.final ?? true, lockId: options.lockId }));
+    const r = await mapped(() => this.workers.failTask(compact({ key, runId, error: compact(error), final: options.final ?? true, lockId: options.lockId })));
     return { signature: r.signature!, dispatchedCallbacks: r.dispatchedCallbacks };
   }
 

@@ -80,7 +80,7 @@ function normalizeUrl(address: string, tls: boolean): string {
   return url.toString().replace(/\/$/, "");
 }
 
-type NodeTls = Omit<TlsOptions, "ca" | "cert" | "key"> & { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer };
+type NodeTls = Omit<TlsOptions, "ca" | "cert" | "key"> & { ca?: string | Buffer | undefined; cert?: string | Buffer | undefined; key?: string | Buffer | undefined };
 
 function tlsNodeOptions(tls: TransportOptions["tls"]): NodeTls | undefined {
   if (typeof tls !== "object") return undefined;
