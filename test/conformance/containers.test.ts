@@ -234,6 +234,16 @@ for (const b of backends()) {
       assert.equal((await store.get(inner[0]))!.removed, true, "removing a container retires its children");
     });
 
+    it("a child runs only through its container: RunSignature refuses IN_CONTAINER, a callback dispatch skips it", async () => {
+      const step = await d.task();
+      const parent = await d.task({ succ: [step] });
+      await d.chain([step, await d.task()]);
+      assert.equal((await refusal(run(step))).reason, "IN_CONTAINER");
+      await run(parent);
+      await d.complete(parent, 1);
+      assert.equal((await store.get(step))!.run, undefined);
+    });
+
     it("a chain run while SUSPENDED starts on resume; RunSignature twice is ALREADY_DISPATCHED", async () => {
       const kids = [await d.task(), await d.task()];
       const chain = await d.chain(kids, { status: Status.SUSPENDED });

@@ -72,7 +72,7 @@ export class Tx {
     const out: string[] = [];
     for (const k of keys) {
       const cb = this.store.find(k);
-      if (!cb || cb[F.removed] === "1" || num(cb, F.attempt) > 0) continue;
+      if (!cb || cb[F.removed] === "1" || num(cb, F.attempt) > 0 || cb[F.containerKey]) continue;
       const status = num(cb, F.status);
       if (!RUNNABLE.includes(status)) continue;
       cb[F.base] = str(base(cb));

@@ -20,6 +20,7 @@ export function run(db: MemoryState, c: S.RunCommand): S.RunResult {
     throw refusals.alreadyDispatched(c.key, h[F.runId] ?? "");
   }
   if (!RUNNABLE.includes(status)) throw refusals.status("INVALID_TRANSITION", "run", status);
+  if (h[F.containerKey]) throw refusals.container("IN_CONTAINER", c.key, { container_key: h[F.containerKey] });
   if (isContainer(h)) {
     const tx = new Tx(db);
     h[F.runRequestId] = c.requestId;

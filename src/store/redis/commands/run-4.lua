@@ -24,6 +24,7 @@ return run_step(function()
   end
   local st = num(h, F.status)
   if not RUNNABLE[st] then refuse_status('INVALID_TRANSITION', st) end
+  if text(h, F.containerKey) ~= '' then refuse('IN_CONTAINER', 'container_key', h[F.containerKey]) end
 
   local input = ARGV[11]
   if CT.is_container(h) then

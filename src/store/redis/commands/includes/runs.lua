@@ -17,13 +17,14 @@ local function cancel_in_flight(h, from)
   if IN_FLIGHT[from] and text(h, F.runId) ~= '' then enqueue_cancel(h[F.key], h[F.runId]) end
 end
 
--- Each callback that exists, is not removed, was never dispatched and is RUNNABLE gets its first run
+-- Each callback that exists, is not removed, was never dispatched, is in no container (its container runs it)
+-- and is RUNNABLE gets its first run
 -- (QUEUED, or PARKED), with `base = base_of(callback)`. Returns the dispatched keys.
 local function dispatch_callbacks(keys, base_of)
   local out = {}
   for _, k in ipairs(keys) do
     local cb = load(k)
-    if cb and not is_removed(cb) and num(cb, F.attempt) == 0 then
+    if cb and not is_removed(cb) and num(cb, F.attempt) == 0 and text(cb, F.containerKey) == '' then
       local st = num(cb, F.status)
       if RUNNABLE[st] then
         put(cb, F.base, base_of(cb))
