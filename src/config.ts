@@ -2,7 +2,7 @@ import { isIP } from "node:net";
 import { readTokensFile, TokensFileError, type TokenEntry } from "./auth/tokens.js";
 import type { Rate, RoleRates } from "./auth/rate-limits.js";
 import { DEFAULT_LIMITS, type Limits } from "./core/limits.js";
-import { parseRedisTarget, RedisTargetError } from "./store/redis/redis-target.js";
+import { parseRedisTarget, RedisTargetError } from "./core/redis-target.js";
 
 /**
  * How callers are authenticated (docs/security.md). `tokens`: bearer tokens from the tokens

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../src/config.js";
-import { parseRedisTarget, RedisTargetError } from "../../src/store/redis/redis-target.js";
+import { parseRedisTarget, RedisTargetError } from "../../src/core/redis-target.js";
 
 describe("REDIS_URL forms", () => {
   it("keeps a single-server URL as it is", () => {

@@ -1,5 +1,5 @@
 import { Cluster, Redis, type RedisOptions } from "ioredis";
-import type { RedisTarget } from "./redis-target.js";
+import type { RedisTarget } from "../../core/redis-target.js";
 
 /** One Redis server, the primary Sentinel names, or a Redis Cluster: the store speaks to each alike. */
 export type RedisClient = Redis | Cluster;

@@ -6,7 +6,7 @@ import { Keys } from "./keys.js";
 import { RedisEventLog } from "./redis-events.js";
 import { duplicateClient, redisClient, type RedisClient } from "./redis-connection.js";
 import { RedisOutbox } from "./redis-outbox.js";
-import { parseRedisTarget } from "./redis-target.js";
+import { parseRedisTarget } from "../../core/redis-target.js";
 import { Scripts, type FlatResult } from "./scripts.js";
 
 /**
@@ -31,7 +31,7 @@ export class RedisStore implements S.Store {
     this.outbox = new RedisOutbox(redis, this.dedicated(), this.keys);
   }
 
-  /** `url`: any REDIS_URL form (src/store/redis/redis-target.ts). */
+  /** `url`: any REDIS_URL form (src/core/redis-target.ts). */
   static async open(url: string, opts: S.StoreOptions): Promise<RedisStore> {
     const redis = redisClient(parseRedisTarget(url));
     let cause: unknown;
