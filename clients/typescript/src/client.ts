@@ -4,6 +4,8 @@ import { createClient, type Client } from "@connectrpc/connect";
 import type { DispatchState, Signature } from "../../../gen/ts/mageflow/v1/signature_pb.js";
 import { PauseType, SignatureService, type LockSignatureResponse } from "../../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { StartDecision, WorkerService } from "../../../gen/ts/mageflow/v1/worker_service_pb.js";
+import type { Container } from "../../../gen/ts/mageflow/v1/container_pb.js";
+import { ContainerService } from "../../../gen/ts/mageflow/v1/container_service_pb.js";
 import { compact } from "./compact.js";
 import { mapped } from "./mageflow-error.js";
 import { Lease } from "./lease.js";
@@ -35,6 +37,29 @@ export interface SignOptions {
   /** Idempotency key: a retry with the same id returns the first signature. */
   requestId?: string | undefined;
   creationTime?: Date | undefined;
+}
+
+/** Options of `chain` (MageFlow's `chain(tasks, name, error, success, **kwargs)`). */
+export interface ChainOptions {
+  name?: string | undefined;
+  /** Merged into every step's kwargs (the chain's win). */
+  kwargs?: JsonObject | undefined;
+  success?: KeyLike[] | undefined;
+  error?: KeyLike[] | undefined;
+  returnFieldName?: string | undefined;
+  status?: StatusLike | undefined;
+  requestId?: string | undefined;
+}
+
+/** Options of `swarm` (MageFlow's `swarm(tasks, task_name, **options)`); docs/containers.md. */
+export interface SwarmOptions extends ChainOptions {
+  /** Required: at most this many children in flight. */
+  maxConcurrency: number;
+  stopAfterNFailures?: number | undefined;
+  maxTasks?: number | undefined;
+  sendMessageToChildren?: boolean | undefined;
+  /** Create it closed: no more tasks. */
+  close?: boolean | undefined;
 }
 
 export interface ListOptions {
@@ -103,11 +128,84 @@ export class MageflowClient implements AsyncDisposable {
   /** The generated Connect clients, for anything this class does not wrap. */
   readonly signatures: Client<typeof SignatureService>;
   readonly workers: Client<typeof WorkerService>;
+  readonly containers: Client<typeof ContainerService>;
   private readonly watches = new Set<SignatureWatch>();
 
   constructor(private readonly open: OpenTransport) {
     this.signatures = createClient(SignatureService, open.transport);
     this.workers = createClient(WorkerService, open.transport);
+    this.containers = createClient(ContainerService, open.transport);
+  }
+
+  /** MageFlow's `chain`: runs `tasks` (at least 2 existing signatures) one after another. Run it with `runNoWait`. */
+  async chain(tasks: KeyLike[], options: ChainOptions = {}): Promise<Container> {
+    const r = await mapped(() =>
+      this.containers.createChain(compact({
+        tasks: tasks.map((t) => ({ source: { case: "key" as const, value: keyOf(t) } })),
+        name: options.name,
+        kwargs: options.kwargs,
+        successCallbacks: (options.success ?? []).map(keyOf),
+        errorCallbacks: (options.error ?? []).map(keyOf),
+        returnFieldName: options.returnFieldName,
+        taskStatus: options.status === undefined ? undefined : parseStatus(options.status),
+        requestId: options.requestId,
+      })),
+    );
+    return r.chain!;
+  }
+
+  /** MageFlow's `swarm`: runs `tasks` in parallel under `maxConcurrency`; open for `addTasks` unless `close`. */
+  async swarm(tasks: KeyLike[], options: SwarmOptions): Promise<Container> {
+    const r = await mapped(() =>
+      this.containers.createSwarm(compact({
+        tasks: tasks.map((t) => ({ source: { case: "key" as const, value: keyOf(t) } })),
+        name: options.name,
+        kwargs: options.kwargs,
+        config: {
+          maxConcurrency: options.maxConcurrency,
+          stopAfterNFailures: options.stopAfterNFailures ?? 0,
+          maxTasks: options.maxTasks ?? 0,
+          sendMessageToChildren: options.sendMessageToChildren ?? false,
+        },
+        successCallbacks: (options.success ?? []).map(keyOf),
+        errorCallbacks: (options.error ?? []).map(keyOf),
+        returnFieldName: options.returnFieldName,
+        taskStatus: options.status === undefined ? undefined : parseStatus(options.status),
+        close: options.close,
+        requestId: options.requestId,
+      })),
+    );
+    return r.swarm!;
+  }
+
+  /** MageFlow's `add_tasks`: more children for an open swarm; `close` closes it in the same step. */
+  async addTasks(swarm: KeyLike, tasks: KeyLike[], options: MutationOptions & { close?: boolean } = {}): Promise<Container> {
+    const r = await mapped(() =>
+      this.containers.addSwarmTasks(compact({
+        key: keyOf(swarm),
+        tasks: tasks.map((t) => ({ source: { case: "key" as const, value: keyOf(t) } })),
+        close: options.close,
+        expectedRevision: options.expectedRevision === undefined ? undefined : BigInt(options.expectedRevision),
+        lockId: options.lockId,
+      })),
+    );
+    return r.swarm!;
+  }
+
+  /** MageFlow's `close_swarm`: the swarm ends once every child has ended. */
+  async closeSwarm(swarm: KeyLike): Promise<Container> {
+    return (await mapped(() => this.containers.closeSwarm({ key: keyOf(swarm) }))).swarm!;
+  }
+
+  /** A chain or swarm with its children counted by status. */
+  async loadContainer(key: string): Promise<Container> {
+    return (await mapped(() => this.containers.getContainer({ key }))).container!;
+  }
+
+  /** One page of a container's children, in order. */
+  async listChildren(key: string, options: { pageSize?: number; pageToken?: string } = {}): Promise<{ children: Signature[]; nextPageToken: string }> {
+    const r = await mapped(() => this.containers.listContainerChildren(compact({ key, pageSize: options.pageSize, pageToken: options.pageToken })));
+    return { children: r.children, nextPageToken: r.nextPageToken };
   }
 
   /** The server URL and the transport in use. */

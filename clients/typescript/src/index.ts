@@ -1,5 +1,7 @@
 /// <reference lib="esnext.disposable" />
 export { createMageflowClient, MageflowClient } from "./client.js";
+export type { ChainOptions, SwarmOptions } from "./client.js";
+export type { Container, ContainerSummary, SwarmConfig } from "../../../gen/ts/mageflow/v1/container_pb.js";
 export type {
   ListOptions,
   LockOptions,
@@ -26,6 +28,6 @@ export type { RetryOptions } from "./retry.js";
 export { SignatureWatch } from "./watch.js";
 export type { ReconnectInfo, WatchOptions } from "./watch.js";
 export { EventType, type SignatureEvent } from "../../../gen/ts/mageflow/v1/event_pb.js";
-export { DispatchState, Status, type Signature, type SignatureLock, type SignatureRun, type TaskError } from "../../../gen/ts/mageflow/v1/signature_pb.js";
+export { ContainerKind, DispatchState, Status, type Signature, type SignatureLock, type SignatureRun, type TaskError } from "../../../gen/ts/mageflow/v1/signature_pb.js";
 export { StartDecision } from "../../../gen/ts/mageflow/v1/worker_service_pb.js";
 export { timestampDate } from "@bufbuild/protobuf/wkt";
