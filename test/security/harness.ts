@@ -7,6 +7,7 @@ import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
+import { ContainerService } from "../../gen/ts/mageflow/v1/container_service_pb.js";
 import { newToken, sha256Hex, type Role, type TokenEntry } from "../../src/auth/tokens.js";
 import { loadConfig, type SettingName } from "../../src/config.js";
 import { DispatchError, type Dispatcher, type TriggerRequest } from "../../src/dispatch/dispatcher.js";
@@ -132,11 +133,12 @@ export function transportFor(s: RunningServer, wire: Wire, authorization?: strin
 export interface Clients {
   signatures: Client<typeof SignatureService>;
   workers: Client<typeof WorkerService>;
+  containers: Client<typeof ContainerService>;
 }
 
 export function clientsFor(s: RunningServer, wire: Wire, authorization?: string): Clients {
   const t = transportFor(s, wire, authorization);
-  return { signatures: createClient(SignatureService, t), workers: createClient(WorkerService, t) };
+  return { signatures: createClient(SignatureService, t), workers: createClient(WorkerService, t), containers: createClient(ContainerService, t) };
 }
 
 /** The outcome of a call: OK, or the status code name and ErrorInfo reason. */

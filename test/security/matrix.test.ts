@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { allowed } from "../../src/auth/roles.js";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
+import { ContainerService } from "../../gen/ts/mageflow/v1/container_service_pb.js";
 import { clientsFor, outcomeOf, ROLES, startSecureServer, WIRES, type Outcome, type SecureServer } from "./harness.js";
 import { RPCS, type RpcCase } from "./rpcs.js";
 
@@ -18,10 +19,11 @@ describe("authentication and authorization matrix", () => {
   });
   after(() => s.close());
 
-  const methodOf = (rpc: RpcCase) => (rpc.service === "SignatureService" ? SignatureService : WorkerService).methods.find((m) => m.name === rpc.method)!;
+  const SERVICES = { SignatureService, WorkerService, ContainerService };
+  const methodOf = (rpc: RpcCase) => SERVICES[rpc.service].methods.find((m) => m.name === rpc.method)!;
 
-  it("covers every RPC of both services", () => {
-    const all = [...SignatureService.methods, ...WorkerService.methods].map((m) => m.name).sort();
+  it("covers every RPC of the three services", () => {
+    const all = [...SignatureService.methods, ...WorkerService.methods, ...ContainerService.methods].map((m) => m.name).sort();
     assert.deepEqual(RPCS.map((r) => r.method).sort(), all);
   });
 
@@ -72,6 +74,18 @@ describe("authentication and authorization matrix", () => {
               assert.equal(out.code, "FailedPrecondition");
               assert.equal(out.reason, "CALLBACKS_NOT_FOUND");
               assert.equal(out.metadata?.missing, alphaKey);
+              break;
+            }
+            case "CreateChain": {
+              // Children are looked up in the caller's namespace only.
+              const out = await refused(rpc, () => rpc.call(c, req));
+              assert.equal(out.code, "FailedPrecondition");
+              assert.equal(out.reason, "CHILD_NOT_FOUND");
+              break;
+            }
+            case "CreateSwarm": {
+              const out = await outcomeOf(rpc.call(c, req));
+              assert.equal(out.code, "OK", "a swarm of inline children needs nothing of another namespace");
               break;
             }
             case "ListSignatures": {

@@ -1,10 +1,13 @@
 import { PauseType } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
+import { randomUUID } from "node:crypto";
+import { ContainerKind } from "../../src/store/record.js";
 import type { Store } from "../../src/store/store.js";
+import { createCmd } from "../support/commands.js";
 import { fixture, type Clients } from "./harness.js";
 
-/** Every RPC of both services: how to call it, and a request that succeeds for a caller allowed in `store`'s namespace. */
+/** Every RPC of the three services: how to call it, and a request that succeeds for a caller allowed in `store`'s namespace. */
 export interface RpcCase {
-  service: "SignatureService" | "WorkerService";
+  service: "SignatureService" | "WorkerService" | "ContainerService";
   method: string;
   /** A request that succeeds in the namespace of `store`; `key` is the signature it addresses. */
   prepare(store: Store): Promise<{ req: Record<string, unknown>; key?: string }>;
@@ -13,7 +16,7 @@ export interface RpcCase {
 }
 
 const unary =
-  (service: "signatures" | "workers", name: string) =>
+  (service: "signatures" | "workers" | "containers", name: string) =>
   (c: Clients, req: Record<string, unknown>): Promise<unknown> =>
     (c[service] as unknown as Record<string, (r: unknown) => Promise<unknown>>)[name](req);
 
@@ -40,6 +43,25 @@ const worker = (method: string, localName: string, prepare: RpcCase["prepare"]):
   prepare,
   call: unary("workers", localName),
 });
+const container = (method: string, localName: string, prepare: RpcCase["prepare"]): RpcCase => ({
+  service: "ContainerService",
+  method,
+  prepare,
+  call: unary("containers", localName),
+});
+/** An open swarm with one pending child, made in the store; `key` is the swarm's. */
+const swarmed = (extra: (key: string) => Record<string, unknown> = () => ({})) => async (store: Store) => {
+  const child = await fixture(store);
+  const key = `SwarmSignature:${randomUUID()}`;
+  await store.createContainer({
+    ...createCmd({ key, taskName: "swarm-task:sec" }),
+    kind: ContainerKind.SWARM,
+    config: { maxConcurrency: 1, stopAfterNFailures: 0, maxTasks: 100, sendMessage: false },
+    closed: false,
+    children: [{ key: child.key }],
+  });
+  return { req: { key, ...extra(key) }, key };
+};
 const keyed = (kind: Parameters<typeof fixture>[1], extra: (f: Awaited<ReturnType<typeof fixture>>) => Record<string, unknown> = () => ({})) => async (store: Store) => {
   const f = await fixture(store, kind);
   return { req: { key: f.key, ...extra(f) }, key: f.key };
@@ -73,6 +95,15 @@ export const RPCS: RpcCase[] = [
     },
     call: firstWatchMessage,
   },
+  container("CreateChain", "createChain", async (store) => {
+    const [a, b] = [await fixture(store), await fixture(store)];
+    return { req: { tasks: [a, b].map((f) => ({ source: { case: "key", value: f.key } })) }, key: a.key };
+  }),
+  container("CreateSwarm", "createSwarm", async () => ({ req: { config: { maxConcurrency: 2 }, tasks: [{ source: { case: "signature", value: { taskName: "sec-child" } } }] } })),
+  container("AddSwarmTasks", "addSwarmTasks", swarmed(() => ({ tasks: [{ source: { case: "signature", value: { taskName: "sec-more" } } }] }))),
+  container("CloseSwarm", "closeSwarm", swarmed()),
+  container("GetContainer", "getContainer", swarmed()),
+  container("ListContainerChildren", "listContainerChildren", swarmed()),
   worker("StartTask", "startTask", keyed("queued", (f) => ({ runId: f.runId, attempt: 1 }))),
   worker("CompleteTask", "completeTask", keyed("active", (f) => ({ runId: f.runId, result: { kind: { case: "stringValue", value: "ok" } } }))),
   worker("FailTask", "failTask", keyed("active", (f) => ({ runId: f.runId, final: true, error: { message: "boom", type: "Error", attempt: 1 } }))),
