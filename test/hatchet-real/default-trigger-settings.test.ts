@@ -1,6 +1,6 @@
 /**
- * An engine with its default trigger settings accepts a trigger of a task name no worker registered and
- * creates nothing. The service learns it from the engine: the signature ends FAILED TASK_NOT_REGISTERED within
+ * An engine with its default trigger settings, once it schedules optimistically, accepts a trigger of a task
+ * name no worker registered and creates nothing. The service learns it from the engine: the signature ends FAILED TASK_NOT_REGISTERED within
  * RECONCILE_NOT_FOUND_AFTER, and its error callback runs.
  */
 import assert from "node:assert/strict";
@@ -29,7 +29,7 @@ describe("a dropped trigger on an engine with default trigger settings", { skip:
   before(async () => {
     engine = await startHatchetEngine({ strict: false });
     const dispatcher = new HatchetDispatcher({ token: engine.token, hostPort: engine.hostPort, apiUrl: engine.apiUrl, tls: { strategy: "none" } });
-    server = await startTestServer({ reconcileInterval: "500ms", reconcileMaxInterval: "1s", reconcileNotFoundAfter: "4s" }, dispatcher);
+    server = await startTestServer({ dispatchWait: "10s", reconcileInterval: "500ms", reconcileMaxInterval: "1s", reconcileNotFoundAfter: "4s" }, dispatcher);
     const hatchet = HatchetClient.init({
       token: engine.token,
       host_port: engine.hostPort,
@@ -49,6 +49,28 @@ describe("a dropped trigger on an engine with default trigger settings", { skip:
     worker = await hatchet.worker("default-worker", { workflows: [onError] });
     void worker.start();
     await worker.waitUntilReady(20_000);
+    // With its defaults the engine schedules a trigger optimistically (an unknown name: a run id, nothing
+    // created) once its scheduler holds the tenant; until then it falls back to its ingestion path, which
+    // refuses unknown names. Wait for the first.
+    const probe = HatchetClient.init({
+      token: engine.token,
+      host_port: engine.hostPort,
+      api_url: engine.apiUrl,
+      tls_config: { tls_strategy: "none" },
+      namespace: "",
+      logger: () => silent,
+      retrier: { maxAttempts: 1 },
+    } as Parameters<typeof HatchetClient.init>[0]);
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const accepted = await probe
+        .runNoWait("default-probe-nobody-registered-this", {}, {})
+        .then(async (ref) => !!(await ref.runId))
+        .catch(() => false);
+      if (accepted) break;
+      if (Date.now() > deadline) throw new Error("the engine never accepted a trigger of an unknown name optimistically");
+      await sleep(500);
+    }
   });
   after(async () => {
     await worker?.stop();
@@ -62,7 +84,7 @@ describe("a dropped trigger on an engine with default trigger settings", { skip:
     const key = (await sigs.createSignature({ taskName: "default-nobody-registered-this", errorCallbacks: [onErr] })).signature!.key;
     const t0 = Date.now();
     const ran = await sigs.runSignature({ key, message: { x: 1 } });
-    assert.equal(ran.dispatchState, DispatchState.TRIGGERED, "the engine answered with a run id");
+    assert.equal(ran.dispatchState, DispatchState.TRIGGERED, `the engine answered with a run id: ${JSON.stringify((await sigs.getSignature({ key })).signature?.run, (_k, v) => (typeof v === "bigint" ? String(v) : v))}`);
     let status = Status.PENDING;
     while (Date.now() - t0 < 30_000 && status !== Status.FAILED) {
       await sleep(200);
