@@ -28,6 +28,9 @@ import grpc.aio
 from google.protobuf import field_mask_pb2
 
 from ._gen.mageflow.v1 import (
+    container_pb2,
+    container_service_pb2 as ctr,
+    container_service_pb2_grpc as ctr_grpc,
     signature_pb2,
     signature_service_pb2 as svc,
     signature_service_pb2_grpc as svc_grpc,
@@ -167,6 +170,7 @@ class Client:
         # The generated stubs are untyped (grpc_tools writes .pyi files for the messages only).
         self._sig_stub = svc_grpc.SignatureServiceStub(channel)  # type: ignore[no-untyped-call]
         self._wrk_stub = wrk_grpc.WorkerServiceStub(channel)  # type: ignore[no-untyped-call]
+        self._ctr_stub = ctr_grpc.ContainerServiceStub(channel)  # type: ignore[no-untyped-call]
 
     @property
     def _sig(self) -> Any:
@@ -270,6 +274,86 @@ class Client:
 
     sign = asign
     """Alias of :meth:`asign` (MageFlow's ``sign``)."""
+
+    async def create_chain(
+        self,
+        tasks: Iterable[Union[str, Signature]],
+        *,
+        name: str = "",
+        kwargs: Optional[Mapping[str, Any]] = None,
+        success_callbacks: Iterable[Union[str, Signature]] = (),
+        error_callbacks: Iterable[Union[str, Signature]] = (),
+        request_id: str = "",
+    ) -> Signature:
+        """Creates a chain of at least two existing signatures (``CreateChain``; docs/containers.md).
+
+        Returns the chain's own signature: run it with :meth:`run` (its first step gets the message)."""
+        req = ctr.CreateChainRequest(
+            tasks=[ctr.ContainerTask(key=_key(t)) for t in tasks],
+            name=name,
+            success_callbacks=[_key(c) for c in success_callbacks],
+            error_callbacks=[_key(c) for c in error_callbacks],
+            request_id=request_id,
+        )
+        if kwargs is not None:
+            req.kwargs.CopyFrom(to_struct(kwargs))
+        self._connect()
+        resp = await self._call(self._ctr_stub.CreateChain, req)
+        return Signature.from_proto(resp.chain.signature)
+
+    async def create_swarm(
+        self,
+        tasks: Iterable[Union[str, Signature]] = (),
+        *,
+        max_concurrency: int,
+        stop_after_n_failures: int = 0,
+        max_tasks: int = 0,
+        send_message_to_children: bool = False,
+        close: bool = False,
+        name: str = "",
+        kwargs: Optional[Mapping[str, Any]] = None,
+        success_callbacks: Iterable[Union[str, Signature]] = (),
+        error_callbacks: Iterable[Union[str, Signature]] = (),
+        request_id: str = "",
+    ) -> Signature:
+        """Creates a swarm (``CreateSwarm``): at most ``max_concurrency`` children run at once; it ends once
+        closed and every child has ended. Returns the swarm's own signature."""
+        req = ctr.CreateSwarmRequest(
+            tasks=[ctr.ContainerTask(key=_key(t)) for t in tasks],
+            name=name,
+            config=container_pb2.SwarmConfig(
+                max_concurrency=max_concurrency,
+                stop_after_n_failures=stop_after_n_failures,
+                max_tasks=max_tasks,
+                send_message_to_children=send_message_to_children,
+            ),
+            success_callbacks=[_key(c) for c in success_callbacks],
+            error_callbacks=[_key(c) for c in error_callbacks],
+            close=close,
+            request_id=request_id,
+        )
+        if kwargs is not None:
+            req.kwargs.CopyFrom(to_struct(kwargs))
+        self._connect()
+        resp = await self._call(self._ctr_stub.CreateSwarm, req)
+        return Signature.from_proto(resp.swarm.signature)
+
+    async def add_swarm_tasks(self, key: str, tasks: Iterable[Union[str, Signature]], *, close: bool = False) -> List[str]:
+        """Adds children to an open swarm (``AddSwarmTasks``); returns their keys. A closed swarm refuses (SWARM_CLOSED)."""
+        self._connect()
+        req = ctr.AddSwarmTasksRequest(key=key, tasks=[ctr.ContainerTask(key=_key(t)) for t in tasks], close=close)
+        resp = await self._call(self._ctr_stub.AddSwarmTasks, req)
+        return list(resp.added_keys)
+
+    async def close_swarm(self, key: str) -> None:
+        """Closes a swarm (``CloseSwarm``): it ends once every child has ended."""
+        self._connect()
+        await self._call(self._ctr_stub.CloseSwarm, ctr.CloseSwarmRequest(key=key))
+
+    async def load_container(self, key: str) -> Any:
+        """The chain or swarm with its children counted by status (``GetContainer``), as the protobuf ``Container``."""
+        self._connect()
+        return (await self._call(self._ctr_stub.GetContainer, ctr.GetContainerRequest(key=key))).container
 
     async def load_signature(self, key: str) -> Signature:
         """Returns one signature (MageFlow's ``load_signature``); :class:`NotFound` if unknown or expired."""

@@ -31,6 +31,7 @@ from .signature.creator import (
     suspend,
 )
 from .differences import DIFFERENCES
+from .signature.container import add_tasks, chain, close_swarm, swarm
 from .signature.model import TaskIdentifierType, TaskSignature
 from .signature.status import PauseActionTypes, SignatureStatus, TaskStatus
 
@@ -46,6 +47,10 @@ __all__ = [
     "remove",
     "delete_signature",
     "lock_task",
+    "chain",
+    "swarm",
+    "add_tasks",
+    "close_swarm",
     "TaskSignature",
     "TaskIdentifierType",
     "TaskStatus",
