@@ -25,6 +25,8 @@ export interface Config {
   historyMax: number;
   requestIdTtlMs: number;
   watchBuffer: number;
+  /** Bytes of events all watch queues of the process may hold together. */
+  watchMemoryBudget: number;
   dispatchWaitMs: number;
   dispatchClaimIdleMs: number;
   /** Following triggered runs at the engine (docs/hatchet.md, reconciliation). */
@@ -138,6 +140,7 @@ export const SETTINGS = {
   historyMax: ["HISTORY_MAX", positiveInt, "100000"],
   requestIdTtl: ["REQUEST_ID_TTL", duration, "24h"],
   watchBuffer: ["WATCH_BUFFER", positiveInt, "10000"],
+  watchMemoryBudget: ["WATCH_MEMORY_BUDGET", positiveInt, String(64 * 1024 * 1024)],
   dispatchWait: ["DISPATCH_WAIT", duration, "2s"],
   dispatchClaimIdle: ["DISPATCH_CLAIM_IDLE", duration, "15s"],
   reconcileInterval: ["RECONCILE_INTERVAL", duration, "5s"],
@@ -217,6 +220,7 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
     historyMax: v.historyMax as number,
     requestIdTtlMs: v.requestIdTtl as number,
     watchBuffer: v.watchBuffer as number,
+    watchMemoryBudget: v.watchMemoryBudget as number,
     dispatchWaitMs: v.dispatchWait as number,
     dispatchClaimIdleMs: v.dispatchClaimIdle as number,
     reconcile: {

@@ -1,10 +1,9 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { durationMs } from "@bufbuild/protobuf/wkt";
-import { Code } from "@connectrpc/connect";
 import { EventType } from "../../gen/ts/mageflow/v1/event_pb.js";
 import type { WatchSignaturesRequest, WatchSignaturesResponseSchema } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
-import { failedPrecondition, ServiceError } from "../core/service-error.js";
+import { failedPrecondition } from "../core/service-error.js";
 import { ALL_STATUSES } from "../core/status.js";
 import type { SignatureRecord } from "../store/record.js";
 import type { StoredEvent } from "../store/store.js";
@@ -13,11 +12,20 @@ import { batchResponse, eventMessage } from "./event-cache.js";
 import { Violations } from "./validate.js";
 import { MAX_STATUSES } from "../core/limits.js";
 import { eventFilter, type Filter } from "./watch-filter.js";
+import { batchBytes, eventBytes } from "../watch/watch-budget.js";
+import { Semaphore } from "../core/semaphore.js";
 
 type Response = MessageInitShape<typeof WatchSignaturesResponseSchema>;
 
 const DEFAULT_PROGRESS_MS = 10_000;
-const REPLAY_CHUNK = 500;
+/** Events read from the history at a time, by one stream catching up or replaying. */
+const REPLAY_CHUNK = 100;
+/** Signatures of a `send_initial` snapshot read at a time. */
+const SNAPSHOT_PAGE = 100;
+/** A watch message carries whole revisions of about this many bytes at most (a single event may be more). */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Streams reading the history at once (each holds up to REPLAY_CHUNK events while it reads). */
+const historyReads = new Semaphore(8);
 /** Each task name of a `send_initial` watch costs one List pass. */
 const MAX_TASK_NAMES = 100;
 
@@ -30,15 +38,19 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
   const matches = eventFilter(filter);
   const unfiltered = filter.keys.length + filter.taskNames.length + filter.statuses.length + filter.containerKeys.length === 0;
   const progressMs = req.progressInterval ? durationMs(req.progressInterval) : DEFAULT_PROGRESS_MS;
-  const sub = deps.hub.subscribe();
+  let sub = deps.hub.subscribe();
   try {
     const shown = new Map<string, number>();
+    // An event is new to the watcher unless the snapshot already showed its signature at that revision or later.
+    const wanted = (e: StoredEvent) => !((shown.get(e.key) ?? 0) >= e.revision) && (unfiltered || matches(e));
     if (req.startRevision > 0n) {
       yield* replay(deps, Number(req.startRevision), sub.since, matches);
     } else if (req.sendInitial) {
-      for (const chunk of chunks(await snapshot(deps, filter), REPLAY_CHUNK)) {
-        for (const r of chunk) shown.set(r.key, r.revision);
-        yield { events: chunk.map((r) => eventMessage({ revision: r.revision, type: EventType.INITIAL, key: r.key, time: r.updateTime, record: r })), revision: 0n };
+      for await (const page of snapshot(deps, filter)) {
+        for (const r of page) shown.set(r.key, r.revision);
+        for (const part of bySize(page.map((r) => ({ revision: r.revision, type: EventType.INITIAL, key: r.key, time: r.updateTime, record: r })))) {
+          yield { events: part.map(eventMessage), revision: 0n };
+        }
       }
       yield { bookmark: true, revision: BigInt(sub.since) };
     }
@@ -49,10 +61,15 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
     while (!signal.aborted) {
       const wait = Math.max(1, progressMs - (Date.now() - quietSince));
       const events = await sub.take(wait, signal);
-      if (sub.overflowed) {
-        throw new ServiceError(Code.ResourceExhausted, "WATCH_TOO_SLOW", "the watcher fell too far behind; resume from resume_revision", {
-          resume_revision: String(last + 1),
-        });
+      if (sub.behind) {
+        // It could not keep up: no queue is held for it; it reads the history from where it is
+        // (REVISION_COMPACTED if that is gone), then takes live events again.
+        sub.close();
+        sub = deps.hub.subscribe();
+        yield* replay(deps, last + 1, sub.since, wanted);
+        last = Math.max(last, sub.since);
+        quietSince = Date.now();
+        continue;
       }
       if (events.length === 0 && sub.ended) return;
       const caughtUp = events.length > 0 && events[0].revision > last && shown.size === 0;
@@ -62,7 +79,13 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
       if (selected.length > 0) {
         quietSince = Date.now();
         // The usual case, a watcher that keeps up with no filter, shares one reply per batch with all such watchers.
-        yield selected === events ? batchResponse(events) : { events: selected.map(eventMessage), revision: BigInt(last) };
+        if (selected === events && batchBytes(events) <= MAX_MESSAGE_BYTES) yield batchResponse(events);
+        else {
+          const parts = bySize(selected);
+          for (let i = 0; i < parts.length; i++) {
+            yield { events: parts[i].map(eventMessage), revision: BigInt(i === parts.length - 1 ? last : parts[i][parts[i].length - 1].revision) };
+          }
+        }
       } else if (Date.now() - quietSince >= progressMs) {
         quietSince = Date.now();
         // Only `last`: the hub may already have queued newer events for this subscriber
@@ -75,12 +98,16 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
   }
 }
 
+/**
+ * Events from `start` to `until` read from the store's history a few at a time (at most
+ * HISTORY_READERS streams read at once), sent in messages of about MAX_MESSAGE_BYTES at most.
+ */
 async function* replay(deps: ApiDeps, start: number, until: number, matches: (e: StoredEvent) => boolean): AsyncGenerator<Response> {
   const oldest = await deps.store.events.oldestRevision();
   if (start < oldest && start <= until) throw compacted(start, oldest);
   let from = start;
   while (from <= until) {
-    const batch = (await deps.store.events.range(from, REPLAY_CHUNK)).filter((e) => e.revision <= until);
+    const batch = (await historyReads.run(() => deps.store.events.range(from, REPLAY_CHUNK))).filter((e) => e.revision <= until);
     // Every revision up to `until` has events: a missing `from` was trimmed while we read.
     if (batch.length === 0 || batch[0].revision > from) {
       const now = await deps.store.events.oldestRevision();
@@ -88,32 +115,55 @@ async function* replay(deps: ApiDeps, start: number, until: number, matches: (e:
       if (batch.length === 0) break;
     }
     const upto = batch[batch.length - 1].revision;
-    const selected = batch.filter(matches);
-    if (selected.length > 0) yield { events: selected.map(eventMessage), revision: BigInt(upto) };
+    const parts = bySize(batch.filter(matches));
+    for (let i = 0; i < parts.length; i++) {
+      yield { events: parts[i].map(eventMessage), revision: BigInt(i === parts.length - 1 ? upto : parts[i][parts[i].length - 1].revision) };
+    }
     from = upto + 1;
   }
 }
 
-async function snapshot(deps: ApiDeps, f: Filter): Promise<SignatureRecord[]> {
-  const all = await snapshotCandidates(deps, f);
-  return f.containerKeys.length === 0 ? all : all.filter((r) => f.containerKeys.includes(r.containerKey));
-}
-
-async function snapshotCandidates(deps: ApiDeps, f: Filter): Promise<SignatureRecord[]> {
+/** The snapshot of a `send_initial` watch, a page at a time: never the whole namespace in memory. */
+async function* snapshot(deps: ApiDeps, f: Filter): AsyncGenerator<SignatureRecord[]> {
+  const inContainers = (r: SignatureRecord) => f.containerKeys.length === 0 || f.containerKeys.includes(r.containerKey);
+  const keep = (r: SignatureRecord | undefined): r is SignatureRecord =>
+    !!r && (f.taskNames.length === 0 || f.taskNames.includes(r.taskName)) && (f.statuses.length === 0 || f.statuses.includes(r.status)) && inContainers(r);
   if (f.keys.length > 0) {
-    const found = await deps.store.getMany(f.keys);
-    return found.filter((r): r is SignatureRecord => !!r && (f.taskNames.length === 0 || f.taskNames.includes(r.taskName)) && (f.statuses.length === 0 || f.statuses.includes(r.status)));
+    for (let i = 0; i < f.keys.length; i += SNAPSHOT_PAGE) {
+      const page = (await deps.store.getMany(f.keys.slice(i, i + SNAPSHOT_PAGE))).filter(keep);
+      if (page.length > 0) yield page;
+    }
+    return;
   }
-  const out: SignatureRecord[] = [];
   const taskNames = f.taskNames.length > 0 ? f.taskNames : [""];
   for (const taskName of taskNames) {
     let cursor: string | undefined;
     do {
-      const page = await deps.store.list({ statuses: f.statuses, taskName, pageSize: 1000, cursor });
-      out.push(...page.records);
+      const page = await deps.store.list({ statuses: f.statuses, taskName, pageSize: SNAPSHOT_PAGE, cursor });
+      const records = page.records.filter(inContainers);
+      if (records.length > 0) yield records;
       cursor = page.cursor;
     } while (cursor);
   }
+}
+
+/** Events in order, cut into runs of whole revisions of about `MAX_MESSAGE_BYTES` at most (one event may be more). */
+function bySize(events: StoredEvent[]): StoredEvent[][] {
+  const out: StoredEvent[][] = [];
+  let part: StoredEvent[] = [];
+  let bytes = 0;
+  for (const e of events) {
+    const n = eventBytes(e);
+    const sameRevision = part.length > 0 && part[part.length - 1].revision === e.revision;
+    if (part.length > 0 && !sameRevision && bytes + n > MAX_MESSAGE_BYTES) {
+      out.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(e);
+    bytes += n;
+  }
+  if (part.length > 0) out.push(part);
   return out;
 }
 
@@ -136,8 +186,4 @@ function compacted(start: number, oldest: number) {
   return failedPrecondition("REVISION_COMPACTED", `revision ${start} is older than the retained history (oldest ${oldest})`, {
     oldest_revision: String(oldest),
   });
-}
-
-function* chunks<T>(items: T[], size: number) {
-  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }

@@ -16,6 +16,7 @@ import { observedStore } from "./observed-store.js";
 import { openStore } from "../store/open.js";
 import type { Store, StoreOptions } from "../store/store.js";
 import { WatchHub } from "../watch/hub.js";
+import type { WatchBudget } from "../watch/watch-budget.js";
 import { DEFAULT_NAMESPACE, NAMESPACE_PATTERN } from "../auth/tokens.js";
 
 /** Engine metadata that tells a worker which namespace a run belongs to (absent for `default`). */
@@ -38,6 +39,8 @@ export interface NamespaceOptions {
   prefix: string;
   store: Omit<StoreOptions, "prefix">;
   watchBuffer: number;
+  /** Shared by every namespace's hub: the bytes all watch queues of the process may hold. */
+  watchBudget: WatchBudget;
   dispatchClaimIdleMs: number;
   /** Each namespace's loop follows its triggered runs at the engine with these; off when absent. */
   reconcile?: ReconcileOptions;
@@ -136,7 +139,7 @@ export class NamespaceRegistry {
     const o = this.opts;
     const store = observedStore(await openStore(o.redisUrl, { ...o.store, prefix: namespacePrefix(o.prefix, name) }));
     try {
-      const hub = new WatchHub(store, o.watchBuffer);
+      const hub = new WatchHub(store, o.watchBuffer, o.watchBudget);
       await hub.start();
       const dispatcher = name === DEFAULT_NAMESPACE ? o.dispatcher : namespacedDispatcher(o.dispatcher, name);
       const log = name === DEFAULT_NAMESPACE ? o.log : (m: string) => o.log(`[${name}] ${m}`);

@@ -24,6 +24,7 @@ import { observedDispatcher } from "./observed-dispatcher.js";
 import { observedService } from "./observed-service.js";
 import { HealthMonitor } from "./health.js";
 import { openNamespaces } from "./namespace-opener.js";
+import { WatchBudget } from "../watch/watch-budget.js";
 import { startHttpListener } from "./http-listener.js";
 import { webRoutes } from "../web/web-routes.js";
 
@@ -78,6 +79,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
       ...(config.redisWait && { waitReplicas: config.redisWait }),
     },
     watchBuffer: config.watchBuffer,
+    watchBudget: new WatchBudget(config.watchMemoryBudget),
     dispatchClaimIdleMs: config.dispatchClaimIdleMs,
     reconcile: hasRunStatus(dispatcher) ? { ...config.reconcile, source: dispatcher } : undefined,
     dispatchWaitMs: config.dispatchWaitMs,

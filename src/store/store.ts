@@ -140,6 +140,8 @@ export interface StoredEvent {
   key: string;
   time: number;
   record: SignatureRecord;
+  /** About the bytes the event holds, when the store knows it cheaply (Redis: its entry's size). */
+  size?: number;
 }
 
 /**

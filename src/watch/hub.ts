@@ -1,7 +1,8 @@
 import { EventType } from "../../gen/ts/mageflow/v1/event_pb.js";
 import type { SignatureRecord } from "../store/record.js";
 import type { Store, StoredEvent } from "../store/store.js";
-import { Subscriber } from "./subscriber.js";
+import { Subscriber, type QueueAccount } from "./subscriber.js";
+import { batchBytes, WatchBudget } from "./watch-budget.js";
 
 const MAX_REST_MS = 20;
 /** A generous cost of one watcher's write: the rest never exceeds what the watchers could have cost. */
@@ -29,9 +30,26 @@ export class WatchHub {
   /** Watch streams ended because they fell too far behind, or because the history was trimmed past the hub. */
   readonly cutOff = { tooSlow: 0, historyLost: 0 };
 
+  /** How many queues hold each batch; the budget counts a batch's bytes while any does. */
+  private readonly held = new Map<StoredEvent[], number>();
+  private readonly account: QueueAccount = {
+    hold: (batch) => {
+      const n = this.held.get(batch) ?? 0;
+      if (n === 0) this.budget.used += batchBytes(batch);
+      this.held.set(batch, n + 1);
+    },
+    release: (batch) => {
+      const n = (this.held.get(batch) ?? 1) - 1;
+      if (n > 0) return void this.held.set(batch, n);
+      this.held.delete(batch);
+      this.budget.used -= batchBytes(batch);
+    },
+  };
+
   constructor(
     private readonly store: Store,
     private readonly bufferLimit: number,
+    private readonly budget: WatchBudget = new WatchBudget(Infinity),
     private readonly pollBlockMs = 1000,
   ) {}
 
@@ -64,7 +82,7 @@ export class WatchHub {
   }
 
   subscribe(): Subscriber {
-    const s = new Subscriber(this.revision, this.bufferLimit, () => this.subscribers.delete(s));
+    const s = new Subscriber(this.revision, this.bufferLimit, this.account, () => this.subscribers.delete(s));
     if (this.running) this.subscribers.add(s);
     else s.end();
     return s;
@@ -99,6 +117,17 @@ export class WatchHub {
       },
       cancel: () => done(undefined),
     };
+  }
+
+  /** Over the process's budget: the watchers furthest behind stop holding queues until it is kept. */
+  private keepWithinBudget() {
+    while (this.budget.over) {
+      let furthest: Subscriber | undefined;
+      for (const s of this.subscribers) if (!s.behind && s.oldestQueued < (furthest?.oldestQueued ?? Infinity)) furthest = s;
+      if (!furthest) return;
+      furthest.fallBehind();
+      this.cutOff.tooSlow++;
+    }
   }
 
   async close() {
@@ -136,13 +165,15 @@ export class WatchHub {
         const lost = events[0].revision > this.revision + 1 && (await this.store.events.oldestRevision()) > this.revision + 1;
         this.revision = events[events.length - 1].revision;
         const started = performance.now();
+        const wasBehind = new Set([...this.subscribers].filter((s) => s.behind));
         for (const s of this.subscribers) {
           if (lost) {
-            s.overflow();
-            this.cutOff.historyLost++;
+            if (!s.behind) this.cutOff.historyLost++;
+            s.fallBehind();
           } else if (s.push(events)) this.eventsDelivered += events.length;
-          else if (s.overflowed) this.cutOff.tooSlow++;
+          else if (s.behind && !wasBehind.has(s)) this.cutOff.tooSlow++;
         }
+        this.keepWithinBudget();
         for (const e of events) for (const w of this.waiters) w(e);
         for (const o of this.observers) o(events);
         await this.pace(started);

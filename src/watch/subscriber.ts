@@ -1,35 +1,54 @@
 import type { StoredEvent } from "../store/store.js";
 
-/** One watch stream's view of the hub: a bounded queue of live events after `since`. */
+/** How a subscriber's queue is held: the hub counts each batch once, however many queues hold it. */
+export interface QueueAccount {
+  hold(batch: StoredEvent[]): void;
+  release(batch: StoredEvent[]): void;
+}
+
+/**
+ * One watch stream's view of the hub: a queue of live events after `since`, bounded by count
+ * (`limit`) and, through the hub's budget, by bytes. A subscriber that cannot keep up falls
+ * behind: its queue is dropped and it takes nothing more; its stream catches up by reading the
+ * store's history from the last revision it delivered, then subscribes again.
+ */
 export class Subscriber {
   /** The hub's batches as it pushed them: one shared array per batch, so a caught-up watcher's reply is shared too. */
   private batches: StoredEvent[][] = [];
   private queued = 0;
   private wake?: () => void;
   private signal?: AbortSignal;
-  overflowed = false;
+  /** Fell behind: nothing queued, nothing taken; the stream reads the history instead. */
+  behind = false;
   ended = false;
 
   constructor(
     /** Live events start after this revision. */
     readonly since: number,
     private readonly limit: number,
+    private readonly account: QueueAccount,
     private readonly onClose: () => void,
   ) {}
 
-  /** Whether the events were queued (false: ended, or ended now by this overflow). */
+  /** Whether the events were queued (false: ended or behind, or behind now because of this batch). */
   push(events: StoredEvent[]): boolean {
-    if (this.ended) return false;
-    // An empty queue takes any batch: a subscriber that keeps up is never ended by one
-    // big batch (a revision with many events, or the hub catching up).
+    if (this.ended || this.behind) return false;
+    // An empty queue takes any batch: a subscriber that keeps up does not fall behind because of
+    // one big batch (a revision with many events, or the hub catching up).
     if (this.queued > 0 && this.queued + events.length > this.limit) {
-      this.overflow();
+      this.fallBehind();
       return false;
     }
     this.batches.push(events);
+    this.account.hold(events);
     this.queued += events.length;
     this.wake?.();
     return true;
+  }
+
+  /** The first revision queued and not yet taken (Infinity when none). */
+  get oldestQueued(): number {
+    return this.batches.length === 0 ? Infinity : this.batches[0][0].revision;
   }
 
   /** Revisions up to `revision` queued and not yet taken. */
@@ -37,16 +56,11 @@ export class Subscriber {
     return this.batches.length === 0 ? 0 : revision - this.batches[0][0].revision + 1;
   }
 
-  /**
-   * The subscriber cannot be kept gap-free (its buffer is full, or the hub lost events):
-   * what is queued is dropped and the stream ends with its resume revision.
-   */
-  overflow() {
-    if (this.ended) return;
-    this.overflowed = true;
-    this.batches = [];
-    this.queued = 0;
-    this.close();
+  /** Drops the queue: the stream catches up from the store's history. */
+  fallBehind() {
+    if (this.ended || this.behind) return;
+    this.behind = true;
+    this.drop();
     this.wake?.();
   }
 
@@ -56,7 +70,7 @@ export class Subscriber {
       this.signal = signal;
       signal.addEventListener("abort", () => this.wake?.(), { once: true });
     }
-    if (this.queued === 0 && !this.ended && !signal.aborted) {
+    if (this.queued === 0 && !this.ended && !this.behind && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => this.wake?.(), ms);
         this.wake = () => {
@@ -67,8 +81,7 @@ export class Subscriber {
       });
     }
     const out = this.batches.length === 1 ? this.batches[0] : this.batches.flat();
-    this.batches = [];
-    this.queued = 0;
+    this.drop();
     return out;
   }
 
@@ -79,7 +92,14 @@ export class Subscriber {
   }
 
   close() {
-    this.ended = true;
+    if (!this.ended) this.ended = true;
+    this.drop();
     this.onClose();
+  }
+
+  private drop() {
+    for (const b of this.batches) this.account.release(b);
+    this.batches = [];
+    this.queued = 0;
   }
 }

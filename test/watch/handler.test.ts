@@ -13,6 +13,7 @@ import { toConnectError } from "../../src/api/to-connect-error.js";
 import { DEFAULT_LIMITS } from "../../src/core/limits.js";
 import { MemoryStore } from "../../src/store/memory/memory-store.js";
 import type { StoredEvent } from "../../src/store/store.js";
+import { WatchBudget } from "../../src/watch/watch-budget.js";
 import { WatchHub } from "../../src/watch/hub.js";
 import { Subscriber } from "../../src/watch/subscriber.js";
 import { watchSignatures } from "../../src/api/watch-handler.js";
@@ -24,9 +25,9 @@ import { createCmd } from "../support/commands.js";
 type Req = Parameters<typeof create<typeof WatchSignaturesRequestSchema>>[1];
 
 
-async function setup(historyMax = 10_000, buffer = 10_000) {
+async function setup(historyMax = 10_000, buffer = 10_000, budget = new WatchBudget(Infinity)) {
   const store = new MemoryStore(defaultOptions({ historyMax }));
-  const hub = new WatchHub(store, buffer, 50);
+  const hub = new WatchHub(store, buffer, budget, 50);
   await hub.start();
   const deps: ApiDeps = { store, hub, limits: DEFAULT_LIMITS, dispatchWaitMs: 100 };
   return {
@@ -79,7 +80,7 @@ describe("watch handler and hub", () => {
 
   test("regression: a bookmark never runs ahead of events the subscriber still has queued", async () => {
     // The hub has read revisions 2..3 (lastRevision 3) but not yet handed them to this subscriber.
-    const sub = new Subscriber(1, 100, () => {});
+    const sub = new Subscriber(1, 100, { hold() {}, release() {} }, () => {});
     const store = new MemoryStore(defaultOptions());
     const deps = { store, hub: { subscribe: () => sub, lastRevision: 3 }, limits: DEFAULT_LIMITS, dispatchWaitMs: 0 } as unknown as ApiDeps;
     const w = run(deps, { progressInterval: durationFromMs(100) });
@@ -95,7 +96,7 @@ describe("watch handler and hub", () => {
     await store.close();
   });
 
-  test("regression: history trimmed past the hub ends subscribers with their resume revision instead of skipping", async () => {
+  test("regression: history trimmed past the hub ends subscribers with REVISION_COMPACTED instead of skipping", async () => {
     const t = await setup(5);
     const w = run(t.deps, { progressInterval: durationFromMs(100) });
     await until("subscribed", () => t.hub.subscriberCount === 1);
@@ -106,8 +107,8 @@ describe("watch handler and hub", () => {
     w.abort();
     await w.done;
     assert.deepEqual(w.messages.flatMap((m) => m.events), [], "no event after the gap was delivered");
-    assert.equal(w.end()?.code, "ResourceExhausted");
-    assert.equal(w.end()?.metadata?.resume_revision, String(since + 1));
+    assert.equal(w.end()?.code, "FailedPrecondition");
+    assert.equal(w.end()?.reason, "REVISION_COMPACTED");
     // Resuming there says plainly that the history is gone.
     const again = run(t.deps, { startRevision: BigInt(since + 1) });
     await again.done;
@@ -150,25 +151,51 @@ describe("watch handler and hub", () => {
     await t.close();
   });
 
-  test("a subscriber over its buffer is ended with RESOURCE_EXHAUSTED and the revision after what it received", async () => {
-    const sub = new Subscriber(0, 3, () => {});
-    const store = new MemoryStore(defaultOptions());
-    const record = (await store.create(createCmd())).record;
-    const ev = (revision: number): StoredEvent => ({ revision, type: EventType.UPDATED, key: record.key, time: Date.now(), record });
-    const deps = { store, hub: { subscribe: () => sub, lastRevision: 0 }, limits: DEFAULT_LIMITS, dispatchWaitMs: 0 } as unknown as ApiDeps;
-    const gen = watchSignatures(deps, create(WatchSignaturesRequestSchema, {}), new AbortController().signal);
-    sub.push([ev(1), ev(2)]);
-    const first = await gen.next();
-    assert.equal(Number(first.value?.revision), 2);
+  test("a subscriber over its buffer falls behind, holds no queue, and catches up from the store's history, gap-free", async () => {
+    const t = await setup(10_000, 3);
+    const ac = new AbortController();
+    const gen = watchSignatures(t.deps, create(WatchSignaturesRequestSchema, {}), ac.signal);
+    const firstP = gen.next();
+    await until("subscribed", () => t.hub.subscriberCount === 1);
+    await t.store.create(createCmd());
+    const revs = (await firstP).value!.events!.map((e: { revision?: bigint }) => Number(e.revision));
     // The handler is now blocked delivering that message; the hub keeps pushing.
-    sub.push([ev(3)]);
-    sub.push([ev(4), ev(5)]);
-    sub.push([ev(6)]);
-    await assert.rejects(gen.next(), (e: unknown) => {
-      const end = endOf(toConnectError(e));
-      return end.code === "ResourceExhausted" && end.metadata?.resume_revision === "3";
-    });
-    await store.close();
+    for (let i = 0; i < 8; i++) {
+      const { record: { revision } } = await t.store.create(createCmd());
+      await until("the hub has read it", () => t.hub.lastRevision >= revision);
+    }
+    assert.equal(t.hub.cutOff.tooSlow, 1, "fell behind");
+    while (revs.length < 9) revs.push(...((await gen.next()).value!.events ?? []).map((e: { revision?: bigint }) => Number(e.revision)));
+    assert.deepEqual(revs, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await t.store.create(createCmd());
+    assert.deepEqual(((await gen.next()).value!.events ?? []).map((e: { revision?: bigint }) => Number(e.revision)), [10], "live again");
+    ac.abort();
+    await gen.return(undefined);
+    await t.close();
+  });
+
+  test("the process's watch budget: the watcher furthest behind stops holding a queue; the others get every event", async () => {
+    const budget = new WatchBudget(20_000);
+    const t = await setup(10_000, 10_000, budget);
+    const reader = run(t.deps, {});
+    const stuckAc = new AbortController();
+    const stuck = watchSignatures(t.deps, create(WatchSignaturesRequestSchema, {}), stuckAc.signal);
+    void stuck.next(); // subscribes, and never asks for more
+    await until("subscribed", () => t.hub.subscriberCount === 2);
+    let peak = 0;
+    for (let i = 0; i < 60; i++) {
+      const { record: { revision } } = await t.store.create(createCmd({ kwargs: { blob: "x".repeat(2000) } }));
+      await until("the hub has read it", () => t.hub.lastRevision >= revision);
+      peak = Math.max(peak, budget.used);
+    }
+    await until("all delivered", () => reader.messages.flatMap((m) => m.events).length === 60);
+    assert.deepEqual(reader.messages.flatMap((m) => m.events.map((e) => e.revision)), Array.from({ length: 60 }, (_, i) => i + 1));
+    assert.ok(t.hub.cutOff.tooSlow >= 1, "the stuck watcher fell behind");
+    assert.ok(peak <= 20_000 + 5_000, `held ${peak} bytes`);
+    reader.abort();
+    stuckAc.abort();
+    await reader.done;
+    await t.close();
   });
 
   test("client cancellation releases the subscriber; shutdown ends streams cleanly", async () => {

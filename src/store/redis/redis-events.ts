@@ -70,5 +70,7 @@ function parseId(id: string): [revision: number, seq: number] {
 function toEvent([id, fields]: StreamEntry): StoredEvent {
   const h = toFlat(fields);
   const time = Number(h.time);
-  return { revision: parseId(id)[0], type: Number(h.type) as EventType, key: h.key, time, record: decodeRecord(h, time) };
+  let size = 0;
+  for (const f of fields) size += f.length;
+  return { revision: parseId(id)[0], type: Number(h.type) as EventType, key: h.key, time, record: decodeRecord(h, time), size };
 }
