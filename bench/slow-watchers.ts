@@ -1,0 +1,110 @@
+/**
+ * `npx tsx bench/slow-watchers.ts [--watchers 1000] [--stalled 100] [--rate 500] [--seconds 30]`
+ *
+ * The watch load test of docs/security.md: on the Redis store, `watchers` streams of which
+ * `stalled` are opened and never read, a writer at `rate` changes/s for `seconds`. Measures the
+ * server's RSS (sampled every 250 ms) and checks that every reading watcher received every
+ * revision once, in order (bench/go-noop's watchers -check), however the stalled ones behave.
+ * Prints one JSON line; exits 1 when a reading watcher missed or reordered an event.
+ */
+import { spawn } from "node:child_process";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { SignatureService } from "../gen/ts/mageflow/v1/signature_service_pb.js";
+import { body } from "./lib/bodies.js";
+import { ROOT, rssMiB, run, sleep, startRedis, startService } from "./lib/proc.js";
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: number) => {
+  const i = argv.indexOf(`--${name}`);
+  return i < 0 ? def : Number(argv[i + 1]);
+};
+const WATCHERS = opt("watchers", 1000);
+const STALLED = opt("stalled", 100);
+const RATE = opt("rate", 500);
+const SECONDS = opt("seconds", 30);
+const KWARGS_BYTES = opt("kwargs-bytes", 2000);
+
+await run("go", ["build", "-o", `${ROOT}bench/go-noop/bin/`, "./cmd/..."], { cwd: `${ROOT}bench/go-noop` });
+const redis = await startRedis();
+const server = await startService({ redisUrl: redis.url });
+try {
+  const client = createClient(SignatureService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }));
+  const keys: string[] = [];
+  for (let i = 0; i < 50; i++) keys.push((await client.createSignature({ taskName: "slow-watchers", kwargs: { i } })).signature!.key);
+  const rssIdle = rssMiB(server.pid);
+
+  const readers = WATCHERS - STALLED;
+  const watchers = spawn(`${ROOT}bench/go-noop/bin/watchers`, [
+    "-addr", `127.0.0.1:${server.grpcPort}`, "-n", String(readers), "-conns", String(Math.max(1, Math.ceil(readers / 100))),
+    "-stalled", String(STALLED), "-check", "-body", Buffer.from(body.watch(1000)).toString("base64"),
+    "-until-stdin", "-warmup", "500ms", "-duration", `${SECONDS * 1000 + 120_000}ms`,
+  ]);
+  let out = "";
+  let err = "";
+  watchers.stderr.on("data", (d) => (err += d));
+  await new Promise<void>((resolve, reject) => {
+    watchers.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("ready")) resolve();
+    });
+    watchers.once("exit", (code) => reject(new Error(`watchers exited ${code}: ${err.slice(-2000)}`)));
+  });
+  const finished = new Promise<string>((resolve, reject) => watchers.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`watchers exited ${code}: ${err.slice(-2000)}`)))));
+  await sleep(500);
+
+  // The writer: RATE updates a second, each one revision, spread over SECONDS.
+  let rssPeak = rssIdle;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(server.pid))), 250);
+  const blob = "x".repeat(KWARGS_BYTES);
+  const t0 = performance.now();
+  let written = 0;
+  let firstRevision = 0;
+  let lastRevision = 0;
+  const inFlight = new Set<Promise<unknown>>();
+  while (written < RATE * SECONDS) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * RATE);
+    while (written < Math.min(due, RATE * SECONDS)) {
+      const p = client.updateSignature({ key: keys[written % keys.length], kwargs: { blob, n: written } }).then((r) => {
+        const rev = Number(r.signature!.revision);
+        firstRevision = firstRevision ? Math.min(firstRevision, rev) : rev;
+        lastRevision = Math.max(lastRevision, rev);
+      });
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+      written++;
+    }
+    await sleep(5);
+  }
+  await Promise.all(inFlight);
+  const writeS = (performance.now() - t0) / 1000;
+  // The readers end once each has received the last revision (or after two minutes).
+  watchers.stdin.end(`${lastRevision}\n`);
+  const result = JSON.parse((await finished).trim().split("\n").pop()!) as Record<string, unknown>;
+  clearInterval(sampler);
+  const summary = {
+    watchers: WATCHERS,
+    stalled: STALLED,
+    targetRate: RATE,
+    writerRate: Math.round(written / writeS),
+    seconds: SECONDS,
+    kwargsBytes: KWARGS_BYTES,
+    lastRevision,
+    rssIdleMiB: Math.round(rssIdle),
+    rssPeakMiB: Math.round(rssPeak),
+    readersOutOfOrder: result.outOfOrder,
+    readersWithGaps: result.gaps,
+    readersLastRevision: [result.lastRevisionMin, result.lastRevisionMax],
+    streamErrors: result.streamErrors,
+    deliveredPerS: Math.round(result.eventsPerS as number),
+    catchUpS: Math.round(((performance.now() - t0) / 1000 - writeS) * 10) / 10,
+    p99Ms: result.p99Ms,
+  };
+  console.log(JSON.stringify(summary));
+  const ok = result.outOfOrder === 0 && result.gaps === 0 && (result.lastRevisionMin as number) >= lastRevision;
+  if (!ok) console.error(`a reading watcher missed, repeated or reordered events, or did not reach the last revision\n${server.stderr().slice(-3000)}`);
+  process.exitCode = ok ? 0 : 1;
+} finally {
+  await server.stop?.();
+  await redis.stop?.();
+}
