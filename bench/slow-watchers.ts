@@ -65,6 +65,8 @@ try {
   while (written < RATE * SECONDS) {
     const due = Math.floor(((performance.now() - t0) / 1000) * RATE);
     while (written < Math.min(due, RATE * SECONDS)) {
+      // At most 64 updates in flight: a writer the server cannot keep up with slows down (and says so) instead of piling up.
+      if (inFlight.size >= 64) await Promise.race(inFlight);
       const p = client.updateSignature({ key: keys[written % keys.length], kwargs: { blob, n: written } }).then((r) => {
         const rev = Number(r.signature!.revision);
         firstRevision = firstRevision ? Math.min(firstRevision, rev) : rev;

@@ -23,6 +23,7 @@ export interface Config {
   activeTtlMs: number;
   doneTtlMs: number;
   historyMax: number;
+  historyMaxBytes: number;
   requestIdTtlMs: number;
   watchBuffer: number;
   /** Bytes of events all watch queues of the process may hold together. */
@@ -138,6 +139,7 @@ export const SETTINGS = {
   activeTtl: ["ACTIVE_TTL", duration, "24h"],
   doneTtl: ["DONE_TTL", duration, "3h"],
   historyMax: ["HISTORY_MAX", positiveInt, "100000"],
+  historyMaxBytes: ["HISTORY_MAX_BYTES", positiveInt, String(64 * 1024 * 1024)],
   requestIdTtl: ["REQUEST_ID_TTL", duration, "24h"],
   watchBuffer: ["WATCH_BUFFER", positiveInt, "10000"],
   watchMemoryBudget: ["WATCH_MEMORY_BUDGET", positiveInt, String(64 * 1024 * 1024)],
@@ -218,6 +220,7 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
     activeTtlMs: v.activeTtl as number,
     doneTtlMs: v.doneTtl as number,
     historyMax: v.historyMax as number,
+    historyMaxBytes: v.historyMaxBytes as number,
     requestIdTtlMs: v.requestIdTtl as number,
     watchBuffer: v.watchBuffer as number,
     watchMemoryBudget: v.watchMemoryBudget as number,

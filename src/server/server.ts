@@ -74,6 +74,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
       activeTtlMs: config.activeTtlMs,
       doneTtlMs: config.doneTtlMs,
       historyMax: config.historyMax,
+      historyMaxBytes: config.historyMaxBytes,
       requestIdTtlMs: config.requestIdTtlMs,
       now: Date.now,
       ...(config.redisWait && { waitReplicas: config.redisWait }),

@@ -18,6 +18,8 @@ export interface StoreOptions {
   doneTtlMs: number;
   /** How many events the history keeps (approximately, for Redis). */
   historyMax: number;
+  /** How many bytes of events the history keeps (each event's size is about its JSON size); unset: no byte bound. */
+  historyMaxBytes?: number;
   /** How long a create/run `request_id` is remembered. */
   requestIdTtlMs: number;
   now: () => number;

@@ -143,6 +143,25 @@ for (const b of backends()) {
       );
     });
 
+    it("the history is bounded by bytes as well as by count: big events are trimmed sooner, the newest kept", async () => {
+      const small = await b.open({ historyMax: 100_000, historyMaxBytes: 200_000 });
+      const key = await create({}, small);
+      const blob = "x".repeat(20_000);
+      for (let i = 0; i < 60; i++) await small.update({ key, kwargs: { blob, i }, guard: {} });
+      const current = await small.currentRevision();
+      const retained = await small.events.range(1, 100_000);
+      const bytes = retained.reduce((n, e) => n + (e.size ?? 0), 0);
+      assert.ok(retained.length > 0 && retained[retained.length - 1].revision === current, "the newest revision is kept");
+      assert.ok(bytes <= 200_000, `retained ${bytes} bytes in ${retained.length} events`);
+      assert.ok(retained.length >= 5, `keeps what fits (${retained.length} events)`);
+      assert.equal(await small.events.oldestRevision(), retained[0].revision);
+      assert.deepEqual(
+        retained.map((e) => e.revision),
+        Array.from({ length: current - retained[0].revision + 1 }, (_, i) => retained[0].revision + i),
+        "no gaps",
+      );
+    });
+
     it("trimming never leaves part of a revision visible", async () => {
       const small = await b.open({ historyMax: 20 });
       const cancels = new Set<number>();

@@ -20,7 +20,7 @@ export class MemoryState {
   readonly outbox: MemoryOutbox;
 
   constructor(readonly opts: S.StoreOptions) {
-    this.log = new MemoryEventLog(opts.historyMax, () => this.revision);
+    this.log = new MemoryEventLog(opts.historyMax, () => this.revision, opts.historyMaxBytes);
     this.outbox = new MemoryOutbox(opts.now);
   }
 

@@ -70,7 +70,6 @@ function parseId(id: string): [revision: number, seq: number] {
 function toEvent([id, fields]: StreamEntry): StoredEvent {
   const h = toFlat(fields);
   const time = Number(h.time);
-  let size = 0;
-  for (const f of fields) size += f.length;
+  const size = Number(h.sz) || fields.reduce((n, f) => n + f.length, 0);
   return { revision: parseId(id)[0], type: Number(h.type) as EventType, key: h.key, time, record: decodeRecord(h, time), size };
 }

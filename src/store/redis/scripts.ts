@@ -165,7 +165,7 @@ export class Scripts {
       opts.now(),
       opts.activeTtlMs,
       opts.doneTtlMs,
-      opts.historyMax,
+      `${opts.historyMax} ${opts.historyMaxBytes ?? 0}`,
       key,
       ...args,
     ];

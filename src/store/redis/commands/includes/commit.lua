@@ -29,6 +29,7 @@ local function commit()
     redis.call('PEXPIREAT', sig_key(h[F.key]), h[F.expireTime])
   end
   for n, e in ipairs(EVENTS) do append_event(revision, n - 1, e) end
+  trim_history(revision)
   return revision
 end
 
