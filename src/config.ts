@@ -24,6 +24,9 @@ export interface Config {
   doneTtlMs: number;
   historyMax: number;
   historyMaxBytes: number;
+  /** Per namespace: stored signatures and their bytes (0: no quota). */
+  quotaSignatures: number;
+  quotaBytes: number;
   requestIdTtlMs: number;
   watchBuffer: number;
   /** Bytes of events all watch queues of the process may hold together. */
@@ -139,10 +142,12 @@ export const SETTINGS = {
   activeTtl: ["ACTIVE_TTL", duration, "24h"],
   doneTtl: ["DONE_TTL", duration, "3h"],
   historyMax: ["HISTORY_MAX", positiveInt, "100000"],
-  historyMaxBytes: ["HISTORY_MAX_BYTES", positiveInt, String(64 * 1024 * 1024)],
+  historyMaxBytes: ["HISTORY_MAX_BYTES", positiveInt, String(32 * 1024 * 1024)],
+  quotaSignatures: ["QUOTA_SIGNATURES", int, "100000"],
+  quotaBytes: ["QUOTA_BYTES", int, String(128 * 1024 * 1024)],
   requestIdTtl: ["REQUEST_ID_TTL", duration, "24h"],
   watchBuffer: ["WATCH_BUFFER", positiveInt, "10000"],
-  watchMemoryBudget: ["WATCH_MEMORY_BUDGET", positiveInt, String(64 * 1024 * 1024)],
+  watchMemoryBudget: ["WATCH_MEMORY_BUDGET", positiveInt, String(32 * 1024 * 1024)],
   dispatchWait: ["DISPATCH_WAIT", duration, "2s"],
   dispatchClaimIdle: ["DISPATCH_CLAIM_IDLE", duration, "15s"],
   reconcileInterval: ["RECONCILE_INTERVAL", duration, "5s"],
@@ -221,6 +226,8 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
     doneTtlMs: v.doneTtl as number,
     historyMax: v.historyMax as number,
     historyMaxBytes: v.historyMaxBytes as number,
+    quotaSignatures: v.quotaSignatures as number,
+    quotaBytes: v.quotaBytes as number,
     requestIdTtlMs: v.requestIdTtl as number,
     watchBuffer: v.watchBuffer as number,
     watchMemoryBudget: v.watchMemoryBudget as number,

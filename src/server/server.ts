@@ -75,6 +75,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
       doneTtlMs: config.doneTtlMs,
       historyMax: config.historyMax,
       historyMaxBytes: config.historyMaxBytes,
+      quota: { signatures: config.quotaSignatures, bytes: config.quotaBytes },
       requestIdTtlMs: config.requestIdTtlMs,
       now: Date.now,
       ...(config.redisWait && { waitReplicas: config.redisWait }),

@@ -1,4 +1,5 @@
-import { aborted, failedPrecondition } from "../core/service-error.js";
+import { Code } from "@connectrpc/connect";
+import { aborted, failedPrecondition, ServiceError } from "../core/service-error.js";
 import { statusName, type Status } from "../core/status.js";
 
 /** The refusals both stores give, with one wording: the Redis scripts name them, the memory store throws them. */
@@ -24,6 +25,16 @@ export const refusals = {
 
   /** A container's refusal (`CHILD_NOT_AVAILABLE`, `SWARM_CLOSED`, `NOT_A_SWARM`, `TOO_MANY_TASKS`, ...), worded as the scripts' generic refusal. */
   container: (reason: string, key: string, facts: Record<string, string>) => failedPrecondition(reason, `${reason} (${key})`, facts),
+
+  quotaExceeded: (quota: "signatures" | "bytes", limit: number) =>
+    new ServiceError(
+      Code.ResourceExhausted,
+      "QUOTA_EXCEEDED",
+      quota === "signatures"
+        ? `the namespace already stores ${limit} signatures (QUOTA_SIGNATURES): delete some or raise the quota`
+        : `the namespace's signatures would take more than ${limit} bytes (QUOTA_BYTES): delete some or raise the quota`,
+      { quota, limit: String(limit), setting: quota === "signatures" ? "QUOTA_SIGNATURES" : "QUOTA_BYTES" },
+    ),
 
   /** A status the operation does not accept (`INVALID_TRANSITION`, `TASK_ALREADY_RUNNING`, `TASK_NOT_ACTIVE`). */
   status: (reason: string, op: string | undefined, current: Status) =>

@@ -20,6 +20,8 @@ export interface StoreOptions {
   historyMax: number;
   /** How many bytes of events the history keeps (each event's size is about its JSON size); unset: no byte bound. */
   historyMaxBytes?: number;
+  /** The namespace's quotas: stored signatures and their bytes (each counted as its flat fields and values); 0 or unset: none. */
+  quota?: { signatures: number; bytes: number };
   /** How long a create/run `request_id` is remembered. */
   requestIdTtlMs: number;
   now: () => number;

@@ -3,6 +3,7 @@ import type * as S from "../store.js";
 import { CreationIndex } from "./creation-index.js";
 import { MemoryEventLog } from "./memory-events.js";
 import { MemoryOutbox } from "./memory-outbox.js";
+import { QuotaUsage } from "./quota.js";
 
 export const num = (h: FlatRecord, f: string) => Number(h[f] || 0);
 
@@ -18,8 +19,10 @@ export class MemoryState {
   readonly requests = new Map<string, { key: string; expireAt: number }>();
   readonly log: MemoryEventLog;
   readonly outbox: MemoryOutbox;
+  readonly quota: QuotaUsage;
 
   constructor(readonly opts: S.StoreOptions) {
+    this.quota = new QuotaUsage(opts.quota);
     this.log = new MemoryEventLog(opts.historyMax, () => this.revision, opts.historyMaxBytes);
     this.outbox = new MemoryOutbox(opts.now);
   }
@@ -39,6 +42,14 @@ export class MemoryState {
     if (!h) return;
     this.sigs.delete(key);
     this.byCreation.remove(num(h, F.creationTime), key);
+    this.quota.forget(key);
+  }
+
+  /** Refuses QUOTA_EXCEEDED when storing `h` would go over a quota (expired signatures are dropped first). */
+  checkQuota(h: FlatRecord, key: string, isNew: boolean) {
+    this.quota.check(h, key, isNew, () => {
+      for (const k of [...this.sigs.keys()]) this.find(k);
+    });
   }
 
   /** Commits one mutation's events under the next revision. */

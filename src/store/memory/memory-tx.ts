@@ -133,7 +133,10 @@ export class Tx {
       h[F.expireTime] = String(this.now + (done ? this.opts.doneTtlMs : this.opts.activeTtlMs));
     }
     return this.store.commit((revision) => {
-      for (const h of this.touched) h[F.revision] = String(revision);
+      for (const h of this.touched) {
+        h[F.revision] = String(revision);
+        this.store.quota.account(h[F.key], h);
+      }
       return this.events.map((e) => ({
         revision,
         type: e.type,

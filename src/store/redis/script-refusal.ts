@@ -36,6 +36,8 @@ export function refusalError(reply: unknown[], ctx: RefusalContext): ServiceErro
       return refusals.alreadyDispatched(key, facts.run_id ?? "");
     case "CALLBACKS_NOT_FOUND":
       return refusals.callbacksNotFound(facts.missing.split(","));
+    case "QUOTA_EXCEEDED":
+      return refusals.quotaExceeded(facts.quota as "signatures" | "bytes", Number(facts.limit));
   }
   if (facts.current_status !== undefined) return refusals.status(reason, ctx.op, Number(facts.current_status) as Status);
   return failedPrecondition(reason, `${reason} (${key})`, facts);

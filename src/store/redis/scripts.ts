@@ -165,7 +165,7 @@ export class Scripts {
       opts.now(),
       opts.activeTtlMs,
       opts.doneTtlMs,
-      `${opts.historyMax} ${opts.historyMaxBytes ?? 0}`,
+      `${opts.historyMax} ${opts.historyMaxBytes ?? 0} ${opts.quota?.signatures ?? 0} ${opts.quota?.bytes ?? 0}`,
       key,
       ...args,
     ];

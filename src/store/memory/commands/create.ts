@@ -21,6 +21,7 @@ export function create(db: MemoryState, c: S.CreateCommand): S.MutationResult {
     throw refusals.callbacksNotFound(missing);
   }
   const h = newFlatRecord(c);
+  db.checkQuota(h, c.key, !db.find(c.key));
   db.forget(c.key);
   db.sigs.set(c.key, h);
   db.byCreation.insert(c.creationTime, c.key);

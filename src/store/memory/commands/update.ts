@@ -9,7 +9,9 @@ const str = JSON.stringify;
 
 /** UpdateSignature (update-4.lua): writes the given fields; kwargs and metadata are merged unless replaced. */
 export function update(db: MemoryState, u: S.UpdateCommand): S.MutationResult {
-  const h = guarded(db, u.key, u.guard);
+  const stored = guarded(db, u.key, u.guard);
+  // Changed on a copy: the quota may refuse it.
+  const h = { ...stored };
   const patch = (f: string, value: object | undefined, replace = false) => {
     if (value) h[f] = str(replace ? value : { ...JSON.parse(h[f] || "{}"), ...value });
   };
@@ -17,5 +19,6 @@ export function update(db: MemoryState, u: S.UpdateCommand): S.MutationResult {
   patch(F.metadata, u.metadata, u.replace?.includes("metadata"));
   if (u.inputSchema !== undefined) h[F.inputSchema] = u.inputSchema ? str(u.inputSchema) : "";
   if (u.returnFieldName !== undefined) h[F.returnFieldName] = u.returnFieldName;
-  return writeOne(db, h, EventType.UPDATED);
+  db.checkQuota(h, u.key, false);
+  return writeOne(db, Object.assign(stored, h), EventType.UPDATED);
 }

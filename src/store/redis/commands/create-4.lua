@@ -23,10 +23,11 @@ return run_step(function()
   end
   if #missing > 0 then refuse('CALLBACKS_NOT_FOUND', 'missing', table.concat(missing, ',')) end
 
-  redis.call('DEL', SIG_KEY) -- a hash left under the key (expired by the service clock) is replaced whole
   local h = { [F.key] = KEY }
   put(h, F.key, KEY)
   for i = 10, #ARGV, 2 do put(h, ARGV[i], ARGV[i + 1]) end
+  quota_check(h, redis.call('EXISTS', SIG_KEY) == 0)
+  redis.call('DEL', SIG_KEY) -- a hash left under the key (expired by the service clock) is replaced whole
   index_add(h)
   touch(h, EV.CREATED)
   commit()

@@ -13,6 +13,7 @@ return run_step(function()
   withdraw_queued_run(h, true)
   local revision = commit()
   redis.call('DEL', SIG_KEY)
+  quota_forget(KEY)
   index_remove(h)
   return { 'OK', revision }
 end)

@@ -20,6 +20,7 @@ return run_step(function()
     end
     put(h, f, value)
   end
+  quota_check(h, false)
   touch(h, EV.UPDATED)
   commit()
   return { 'OK', 1, flat(h) }

@@ -26,6 +26,7 @@ local function commit()
     put(h, F.updateTime, NOW)
     put(h, F.expireTime, NOW + (done and DONE_TTL or ACTIVE_TTL))
     flush(h)
+    quota_account(h)
     redis.call('PEXPIREAT', sig_key(h[F.key]), h[F.expireTime])
   end
   for n, e in ipairs(EVENTS) do append_event(revision, n - 1, e) end
