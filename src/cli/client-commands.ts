@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { addGlobalOptions } from "./connection.js";
+import { addContainerCommands } from "./container-commands.js";
 import { addLifecycleCommands } from "./lifecycle-commands.js";
 import { addLockCommands } from "./lock-commands.js";
 import { addMcpCommand } from "./mcp-command.js";
@@ -12,6 +13,7 @@ export function addClientCommands(program: Command) {
   addGlobalOptions(program);
   addSignatureCommands(program);
   addLifecycleCommands(program);
+  addContainerCommands(program);
   addLockCommands(program);
   addWatchCommand(program);
   addWorkerCommands(program);
