@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
 import { readTokensFile, TokensFileError, type TokenEntry } from "./auth/tokens.js";
 import type { Rate, RoleRates } from "./auth/rate-limits.js";
 import { DEFAULT_LIMITS, type Limits } from "./core/limits.js";
@@ -20,6 +21,8 @@ export interface Config {
   redisPrefix: string;
   /** REDIS_WAIT_REPLICAS (> 0) and REDIS_WAIT_TIMEOUT: every mutation waits for that many replicas. */
   redisWait?: { count: number; timeoutMs: number };
+  /** `--workers`: server processes sharing both ports (1: this process serves). */
+  workers: number;
   activeTtlMs: number;
   doneTtlMs: number;
   historyMax: number;
@@ -97,6 +100,13 @@ const redisUrl: Parser = (raw, name) => {
   return raw;
 };
 
+const workers: Parser = (raw, name) => {
+  if (raw.trim() === "auto") return availableParallelism();
+  const n = int(raw, name) as number;
+  if (n < 1) throw new ConfigError(name, raw, "a number of processes (at least 1) or auto (one per core)");
+  return n;
+};
+
 const onOff: Parser = (raw, name) => {
   const v = raw.trim().toLowerCase();
   if (["on", "true", "1"].includes(v)) return true;
@@ -139,6 +149,7 @@ export const SETTINGS = {
   redisPrefix: ["REDIS_PREFIX", text, "mageflow"],
   redisWaitReplicas: ["REDIS_WAIT_REPLICAS", int, "0"],
   redisWaitTimeout: ["REDIS_WAIT_TIMEOUT", duration, "1s"],
+  workers: ["WORKERS", workers, "1"],
   activeTtl: ["ACTIVE_TTL", duration, "24h"],
   doneTtl: ["DONE_TTL", duration, "3h"],
   historyMax: ["HISTORY_MAX", positiveInt, "100000"],
@@ -215,12 +226,16 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
   if ((v.redisWaitReplicas as number) > 0 && !v.redisUrl) {
     throw new ConfigError("REDIS_WAIT_REPLICAS", String(v.redisWaitReplicas), "0 without REDIS_URL (the embedded store has no replicas)");
   }
+  if ((v.workers as number) > 1 && !v.redisUrl) {
+    throw new ConfigError("WORKERS", String(v.workers), "1 without REDIS_URL (the embedded store is one process's memory: several workers need the Redis store)");
+  }
   return {
     host: v.host as string,
     port: v.port as number,
     httpPort: v.httpPort as number,
     redisUrl: v.redisUrl as string | undefined,
     redisPrefix: v.redisPrefix as string,
+    workers: v.workers as number,
     redisWait: (v.redisWaitReplicas as number) > 0 ? { count: v.redisWaitReplicas as number, timeoutMs: v.redisWaitTimeout as number } : undefined,
     activeTtlMs: v.activeTtl as number,
     doneTtlMs: v.doneTtl as number,

@@ -3,6 +3,8 @@ import { ConfigError, flagName, loadConfig, SETTINGS, type Config, type SettingN
 import { configureLogging, log, type LogLevel } from "../observability/log.js";
 import { StoreSettingError } from "../server/namespace-opener.js";
 import { startServer } from "../server/server.js";
+import { runWorkersPrimary, workerPorts, type WorkerListening } from "./serve-workers.js";
+import cluster from "node:cluster";
 
 /** `mageflow serve`: every setting as a flag, with its environment variable and default in the help. */
 export function addServeCommand(program: Command) {
@@ -23,6 +25,9 @@ export function addServeCommand(program: Command) {
       throw e;
     }
     configureLogging(config.log.level as LogLevel, config.log.format);
+    if (config.workers > 1 && cluster.isPrimary) return runWorkersPrimary(config, config.workers);
+    const ports = workerPorts();
+    if (ports) config = { ...config, ...ports };
     let server;
     try {
       server = await startServer(config);
@@ -47,8 +52,10 @@ export function addServeCommand(program: Command) {
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
-    // The one line on stdout: scripts wait for it (the logs go to stderr).
-    console.log(`mageflow listening grpc=${config.host}:${server.grpcPort} http=${config.host}:${server.httpPort} store=${server.storeKind} dispatcher=${server.dispatcher.name}`);
+    // The one line on stdout: scripts wait for it (the logs go to stderr). A worker tells its primary instead.
+    const line = `mageflow listening grpc=${config.host}:${server.grpcPort} http=${config.host}:${server.httpPort} store=${server.storeKind} dispatcher=${server.dispatcher.name}`;
+    if (cluster.isWorker) process.send!({ kind: "mageflow-listening", grpcPort: server.grpcPort, httpPort: server.httpPort, line } satisfies WorkerListening);
+    else console.log(line);
   });
 }
 
