@@ -74,6 +74,7 @@ type Client struct {
 	conn     *grpc.ClientConn
 	sig      mageflowv1.SignatureServiceClient
 	wrk      mageflowv1.WorkerServiceClient
+	ctr      mageflowv1.ContainerServiceClient
 	token    string
 	timeout  time.Duration
 	retry    *RetryPolicy
@@ -176,6 +177,7 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 		conn:     conn,
 		sig:      mageflowv1.NewSignatureServiceClient(conn),
 		wrk:      mageflowv1.NewWorkerServiceClient(conn),
+		ctr:      mageflowv1.NewContainerServiceClient(conn),
 		token:    token,
 		timeout:  o.timeout,
 		retry:    o.retry,

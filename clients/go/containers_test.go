@@ -1,0 +1,57 @@
+package mageflow_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	mageflow "mageflow.dev/signatures/clients/go"
+)
+
+// Chain, Swarm, AddSwarmTasks, CloseSwarm and LoadContainer against a live server (docs/containers.md).
+func TestContainersLive(t *testing.T) {
+	addr := startServer(t)
+	c, err := mageflow.Dial(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	sign := func(name string) string {
+		s, err := c.Sign(ctx, name, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.GetKey()
+	}
+	a, b := sign("fetch"), sign("store")
+	chain, err := c.Chain(ctx, []string{a, b}, mageflow.ContainerOptions{Name: "pipeline", Kwargs: map[string]any{"tenant": "t1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chain.GetSignature().GetTaskName() != "chain-task:pipeline" || chain.GetChildCount() != 2 {
+		t.Fatalf("chain: %v", chain)
+	}
+	step, err := c.LoadSignature(ctx, a)
+	if err != nil || step.GetContainerKey() != chain.GetSignature().GetKey() || step.GetKwargs().AsMap()["tenant"] != "t1" {
+		t.Fatalf("step: %v %v", step, err)
+	}
+	swarm, err := c.Swarm(ctx, []string{sign("s1")}, &mageflow.SwarmConfig{MaxConcurrency: 2}, mageflow.ContainerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := swarm.GetSignature().GetKey()
+	if _, err := c.AddSwarmTasks(ctx, key, []string{sign("s2")}, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CloseSwarm(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddSwarmTasks(ctx, key, []string{sign("s3")}, false); err == nil || !strings.Contains(err.Error(), "SWARM_CLOSED") {
+		t.Fatalf("a closed swarm took a task: %v", err)
+	}
+	got, err := c.LoadContainer(ctx, key)
+	if err != nil || !got.GetClosed() || got.GetSummary().GetPending() != 2 {
+		t.Fatalf("container: %v %v", got, err)
+	}
+}
