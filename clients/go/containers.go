@@ -3,8 +3,8 @@ package mageflow
 import (
 	"context"
 
-	mageflowv1 "mageflow.dev/signatures/clients/go/gen/mageflow/v1"
 	"google.golang.org/protobuf/types/known/structpb"
+	mageflowv1 "mageflow.dev/signatures/clients/go/gen/mageflow/v1"
 )
 
 // Container is a chain or a swarm (docs/containers.md).
