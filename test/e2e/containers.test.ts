@@ -91,6 +91,25 @@ describe("chains and swarms through the API", () => {
     });
   });
 
+  it("children's events carry their container's key; a watch filtered by container sees only its children", async () => {
+    const outsider = (await sigs.createSignature({ taskName: "outside" })).signature!.key;
+    const { chain } = await containers.createChain({
+      tasks: [{ source: { case: "signature", value: { taskName: "w1" } } }, { source: { case: "signature", value: { taskName: "w2" } } }],
+    });
+    const key = chain!.signature!.key;
+    await sigs.runSignature({ key, message: {} });
+    await sigs.cancelSignature({ key: outsider });
+    const ac = new AbortController();
+    const seen: { key: string; containerKey: string }[] = [];
+    for await (const m of sigs.watchSignatures({ filter: { containerKeys: [key] }, startRevision: 1n }, { signal: ac.signal })) {
+      seen.push(...m.events.map((e) => ({ key: e.key, containerKey: e.signature?.containerKey ?? "" })));
+      if (seen.some((e) => e.key === chain!.childKeys[0]) && m.bookmark === false) break;
+    }
+    ac.abort();
+    assert.ok(seen.length > 0);
+    assert.ok(seen.every((e) => e.containerKey === key && chain!.childKeys.includes(e.key)), JSON.stringify(seen));
+  });
+
   it("bad input is INVALID_ARGUMENT with field violations, and nothing is written", async () => {
     const one = (await sigs.createSignature({ taskName: "x" })).signature!.key;
     await assert.rejects(containers.createChain({ tasks: [{ source: { case: "key", value: one } }] }), /at least 2 steps/);
