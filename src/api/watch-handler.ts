@@ -13,7 +13,7 @@ import { Violations } from "./validate.js";
 import { MAX_STATUSES } from "../core/limits.js";
 import { eventFilter, type Filter } from "./watch-filter.js";
 import { batchBytes, eventBytes } from "../watch/watch-budget.js";
-import { Semaphore } from "../core/semaphore.js";
+import { sharedRange } from "../watch/shared-history.js";
 
 type Response = MessageInitShape<typeof WatchSignaturesResponseSchema>;
 
@@ -24,8 +24,7 @@ const REPLAY_CHUNK = 100;
 const SNAPSHOT_PAGE = 100;
 /** A watch message carries whole revisions of about this many bytes at most (a single event may be more). */
 const MAX_MESSAGE_BYTES = 1024 * 1024;
-/** Streams reading the history at once (each holds up to REPLAY_CHUNK events while it reads). */
-const historyReads = new Semaphore(8);
+
 /** Each task name of a `send_initial` watch costs one List pass. */
 const MAX_TASK_NAMES = 100;
 
@@ -99,15 +98,15 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
 }
 
 /**
- * Events from `start` to `until` read from the store's history a few at a time (at most
- * HISTORY_READERS streams read at once), sent in messages of about MAX_MESSAGE_BYTES at most.
+ * Events from `start` to `until` read from the store's history a few at a time (reads shared
+ * between streams at the same revision, at most 8 at once), sent in messages of about MAX_MESSAGE_BYTES at most.
  */
 async function* replay(deps: ApiDeps, start: number, until: number, matches: (e: StoredEvent) => boolean): AsyncGenerator<Response> {
   const oldest = await deps.store.events.oldestRevision();
   if (start < oldest && start <= until) throw compacted(start, oldest);
   let from = start;
   while (from <= until) {
-    const batch = (await historyReads.run(() => deps.store.events.range(from, REPLAY_CHUNK))).filter((e) => e.revision <= until);
+    const batch = (await sharedRange(deps.store, from, REPLAY_CHUNK)).filter((e) => e.revision <= until);
     // Every revision up to `until` has events: a missing `from` was trimmed while we read.
     if (batch.length === 0 || batch[0].revision > from) {
       const now = await deps.store.events.oldestRevision();
