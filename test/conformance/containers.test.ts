@@ -244,6 +244,15 @@ for (const b of backends()) {
       assert.equal((await store.get(step))!.run, undefined);
     });
 
+    it("a child of a live container cannot be removed or deleted on its own; once the container ended it can", async () => {
+      const kids = [await d.task(), await d.task()];
+      const swarm = await d.swarm(kids, { maxConcurrency: 2 }, { closed: true });
+      assert.equal((await refusal(store.remove(kids[0], true, true, {}))).reason, "IN_CONTAINER");
+      assert.equal((await refusal(store.delete(kids[0], {}))).reason, "IN_CONTAINER");
+      await store.transition(swarm.key, TRANSITIONS.cancel, {});
+      assert.deepEqual((await store.remove(kids[0], true, true, {})).keys, [kids[0]]);
+    });
+
     it("a chain run while SUSPENDED starts on resume; RunSignature twice is ALREADY_DISPATCHED", async () => {
       const kids = [await d.task(), await d.task()];
       const chain = await d.chain(kids, { status: Status.SUSPENDED });

@@ -169,6 +169,12 @@ function childEnded(db: MemoryState, tx: Tx, h: FlatRecord) {
 
 containerHook.childEnded = childEnded;
 
+/** Remove/Delete of a child whose container is there and has not ended is refused (CT.refuse_live_child). */
+export function refuseLiveChild(db: MemoryState, h: FlatRecord) {
+  const c = h[F.containerKey] ? db.find(h[F.containerKey]) : undefined;
+  if (c && !removed(c) && !isTerminal(status(c))) throw refusals.container("IN_CONTAINER", h[F.key], { container_key: h[F.containerKey] });
+}
+
 /** Refuses unless `k` may become a child (see includes/containers.lua CT.check_child). */
 function checkChild(db: MemoryState, k: string, seen: Set<string>, errorKey: string) {
   const ch = db.find(k);

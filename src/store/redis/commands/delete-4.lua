@@ -9,6 +9,7 @@
 
 return run_step(function()
   local h = guarded(KEY, ARGV[7], tonumber(ARGV[8]), true)
+  CT.refuse_live_child(h)
   touch(h, EV.DELETED)
   withdraw_queued_run(h, true)
   local revision = commit()

@@ -13,6 +13,7 @@
 return run_step(function()
   local h = guarded(KEY, ARGV[7], tonumber(ARGV[8]), true)
   if is_removed(h) then return { 'OK', current_revision(), {} } end
+  CT.refuse_live_child(h)
   local keys = retire({ KEY }, ARGV[9] == '1', ARGV[10] == '1', {})
   return { 'OK', commit(), keys }
 end)

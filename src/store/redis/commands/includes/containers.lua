@@ -177,6 +177,15 @@ end
 
 CONTAINER_HOOK.child_ended = CT.child_ended
 
+-- Remove/Delete of a child whose container is still there and has not ended: refused, the container would
+-- wait for it forever (remove or cancel the container instead).
+function CT.refuse_live_child(h)
+  local c = text(h, F.containerKey) ~= '' and load(h[F.containerKey])
+  if c and not is_removed(c) and not TERMINAL[num(c, F.status)] then
+    refuse('IN_CONTAINER', 'container_key', h[F.containerKey])
+  end
+end
+
 -- Refuses unless `k` may become a child: it exists, is not removed, never ran, is RUNNABLE, is in no
 -- container and is not listed twice.
 function CT.check_child(k, seen)
