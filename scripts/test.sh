@@ -125,7 +125,7 @@ stage_node() {
   fi
   echo "${#files[@]} test files"
   need_prometheus || return 1
-  node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-1}" "${files[@]}"
+  node --import tsx --test --test-force-exit --test-concurrency="${TEST_CONCURRENCY:-1}" "${files[@]}"
 }
 
 stage_python() {
@@ -166,7 +166,7 @@ stage_hatchet() {
   shopt -u nullglob
   [ ${#files[@]} -gt 0 ] || { echo "no test/hatchet-real/*.test.ts files found" >&2; return 1; }
   echo "${#files[@]} test files"
-  CI=true node --import tsx --test --test-concurrency=1 "${files[@]}"
+  CI=true node --import tsx --test --test-force-exit --test-concurrency=1 "${files[@]}"
 }
 
 LOG_DIR=$(mktemp -d)

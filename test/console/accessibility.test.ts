@@ -67,6 +67,8 @@ test("the console's pages pass axe-core's WCAG 2.1 AA checks (labels, contrast, 
   await suspend.focus();
   await page.keyboard.press("Enter");
   await page.getByRole("dialog").waitFor();
+  // Contrast is measured as painted: wait until the dialog's opening transition has finished.
+  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== "running"));
   assert.deepEqual(await violations(page), []);
   await page.keyboard.press("Escape");
   await page.getByRole("dialog").waitFor({ state: "detached" });

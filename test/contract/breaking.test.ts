@@ -65,7 +65,7 @@ const addField = (repo: string) =>
   edit(
     repo,
     "  bool removed = 17;\n",
-    "  bool removed = 17;\n  // A free-form note (added by the contract test).\n  string note = 18;\n",
+    "  bool removed = 17;\n  // A free-form note (added by the contract test).\n  string note = 1000;\n",
   );
 
 function bufBreaking(repo: string, against: string): Run {
