@@ -1,24 +1,18 @@
 import { EventType } from "../../../../gen/ts/mageflow/v1/event_pb.js";
-import { decodeRecord, F, newContainerFlatRecord } from "../../record.js";
+import { decodeRecord, newContainerFlatRecord } from "../../record.js";
 import { refusals } from "../../refusal-errors.js";
 import type * as S from "../../store.js";
 import { addChildren } from "../memory-containers.js";
+import { replayedRequest, requireCallbacks } from "../creating.js";
 import type { MemoryState } from "../memory-state.js";
 import { Tx } from "../memory-tx.js";
 
 /** CreateChain / CreateSwarm (createContainer-4.lua): writes a container and its children, or nothing. */
 export function createContainer(db: MemoryState, c: S.CreateContainerCommand): S.MutationResult {
   const now = db.opts.now();
-  if (c.requestId) {
-    const seen = db.requests.get(c.requestId);
-    const h = seen && seen.expireAt > now ? db.find(seen.key) : undefined;
-    if (h) return { record: decodeRecord(h, now), changed: false };
-  }
-  const missing = [...c.successCallbacks, ...c.errorCallbacks].filter((k) => {
-    const h = db.find(k);
-    return !h || h[F.removed] === "1";
-  });
-  if (missing.length > 0) throw refusals.callbacksNotFound(missing);
+  const first = replayedRequest(db, c.requestId, now);
+  if (first) return { record: decodeRecord(first, now), changed: false };
+  requireCallbacks(db, [...c.successCallbacks, ...c.errorCallbacks]);
   if (db.find(c.key)) throw refusals.container("CHILD_NOT_AVAILABLE", c.key, { child: c.key });
   const h = newContainerFlatRecord(c);
   const tx = new Tx(db);

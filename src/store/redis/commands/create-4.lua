@@ -11,17 +11,9 @@
 
 return run_step(function()
   local request_id = ARGV[7]
-  if request_id ~= '' then
-    local first = redis.call('GET', req_key(request_id))
-    local h = first and load(first)
-    if h then return { 'OK', 0, flat(h) } end
-  end
-  local missing = {}
-  for _, k in ipairs(cjson.decode(ARGV[9])) do
-    local cb = load(k)
-    if not cb or is_removed(cb) then missing[#missing + 1] = k end
-  end
-  if #missing > 0 then refuse('CALLBACKS_NOT_FOUND', 'missing', table.concat(missing, ',')) end
+  local first = replayed_request(request_id)
+  if first then return { 'OK', 0, flat(first) } end
+  require_callbacks(ARGV[9])
 
   local h = { [F.key] = KEY }
   put(h, F.key, KEY)

@@ -30,4 +30,5 @@ local KEY = ARGV[6]
 --- @include "commit"
 --- @include "retire"
 --- @include "runs"
+--- @include "creating"
 --- @include "containers"
