@@ -1,6 +1,7 @@
 import type http from "node:http";
 import { createRouterTransport, type ConnectRouter } from "@connectrpc/connect";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { ContainerService } from "../../gen/ts/mageflow/v1/container_service_pb.js";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import { allowed } from "../auth/roles.js";
@@ -17,8 +18,16 @@ export const MCP_PATH = "/mcp";
  * checked like any RPC's, and the tools call the service in-process with that same token, so
  * roles and namespaces apply unchanged; tools the role may not use are not offered.
  */
-export function mcpEndpoint(auth: Authenticator, signatures: ServiceImpl<typeof SignatureService>) {
-  const routes = (router: ConnectRouter) => router.service(SignatureService, signatures);
+export interface McpServices {
+  signatures: ServiceImpl<typeof SignatureService>;
+  containers: ServiceImpl<typeof ContainerService>;
+}
+
+export function mcpEndpoint(auth: Authenticator, services: McpServices) {
+  const routes = (router: ConnectRouter) => {
+    router.service(SignatureService, services.signatures);
+    router.service(ContainerService, services.containers);
+  };
   return async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const headers = new Headers();
     if (req.headers.authorization) headers.set("authorization", req.headers.authorization);

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { SignatureEventSchema } from "../../gen/ts/mageflow/v1/event_pb.js";
 import { Status, type Signature } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { MageflowError, type MageflowClient } from "../../clients/typescript/src/index.js";
-import { containerPage, containerSummary, SCAN_MAX } from "./container-scan.js";
+import { containerPage, containerSummary } from "./container-tools.js";
 import { signatureHistory, HISTORY_MAX } from "./history.js";
 import { signatureJson } from "./signature-json.js";
 
@@ -93,7 +93,7 @@ export function registerTools(server: McpServer, client: MageflowClient, opts: T
       "summarize_container",
       {
         title: "Summarize a container",
-        description: `Counts of a container's (chain's or swarm's) children by status: the signatures whose container_key is this key. Reads at most ${SCAN_MAX} signatures (the service has no container index yet); \`complete\` says whether all were read.`,
+        description: "A chain's or swarm's state (kind, status, current step or in-flight and failed counts) and its children counted by status.",
         inputSchema: { container_key: key.describe("the container's key") },
         annotations: readOnly,
       },
@@ -104,16 +104,15 @@ export function registerTools(server: McpServer, client: MageflowClient, opts: T
       "list_container_children",
       {
         title: "List a container's children",
-        description: `The signatures whose container_key is this key, newest first, optionally only some statuses; paginated. Reads at most ${SCAN_MAX} signatures per page.`,
+        description: "A chain's or swarm's children in the container's order (chain steps in run order, swarm tasks in the order added); paginated.",
         inputSchema: {
           container_key: key.describe("the container's key"),
-          statuses: z.array(z.enum(STATUS_NAMES)).max(7).optional().describe("only these statuses"),
           page_size: pageSize,
           page_token: pageToken,
         },
         annotations: readOnly,
       },
-      (a) => guarded(() => containerPage(client, a.container_key, a.statuses?.map(statusOf) ?? [], a.page_size ?? 20, a.page_token)),
+      (a) => guarded(() => containerPage(client, a.container_key, a.page_size ?? 20, a.page_token)),
     );
   }
 

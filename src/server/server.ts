@@ -123,7 +123,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
   );
   const mapped = { signatures: withErrorMapping(SignatureService, impls.signatures), workers: withErrorMapping(WorkerService, impls.workers), containers: withErrorMapping(ContainerService, impls.containers) };
   const observed = { signatures: observedService(SignatureService, mapped.signatures, "http"), workers: observedService(WorkerService, mapped.workers, "http"), containers: observedService(ContainerService, mapped.containers, "http") };
-  const web = webRoutes(config, auth, watches, mapped.signatures);
+  const web = webRoutes(config, auth, watches, mapped);
   const metricsPath = config.metrics.port === undefined ? config.metrics.path : undefined;
   const metrics = metricsPath ? metricsRoute(metricsPath) : undefined;
   const httpListener = await startHttpListener(config, observed, health, metrics ? (req, res) => metrics(req, res) || web(req, res) : web, (header, method) =>

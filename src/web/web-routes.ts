@@ -1,6 +1,5 @@
 import type http from "node:http";
-import type { ServiceImpl } from "@connectrpc/connect";
-import type { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
+import type { McpServices } from "../mcp/http-endpoint.js";
 import type { Authenticator } from "../auth/authenticator.js";
 import type { WatchLimits } from "../auth/watch-limits.js";
 import type { Config } from "../config.js";
@@ -12,10 +11,10 @@ import { consoleSession, SESSION_PATH } from "./console-session.js";
 export type WebRoutes = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
 /** The web console (/console, CONSOLE) and the MCP endpoint (/mcp, MCP), beside the RPCs. */
-export function webRoutes(config: Pick<Config, "console" | "mcp">, auth: Authenticator, watches: WatchLimits, signatures: ServiceImpl<typeof SignatureService>): WebRoutes {
+export function webRoutes(config: Pick<Config, "console" | "mcp">, auth: Authenticator, watches: WatchLimits, services: McpServices): WebRoutes {
   const files = consoleFiles();
   const session = consoleSession(auth, watches);
-  const mcp = mcpEndpoint(auth, signatures);
+  const mcp = mcpEndpoint(auth, services);
   return (req, res) => {
     const pathname = (req.url ?? "").split("?", 1)[0];
     if (config.mcp && pathname === MCP_PATH) {

@@ -8,7 +8,6 @@ import { createMageflowClient, Status, type MageflowClient } from "../../clients
 import type { RunningServer } from "../../src/server/server.js";
 import { REPO_ROOT } from "../client/live-server.js";
 import { makeTokens, type Tokens } from "../security/harness.js";
-import { containerDriver } from "../support/containers.js";
 import { startTestServer } from "../support/server.js";
 import { ensureConsoleBuilt, launchChromium } from "./browser.js";
 
@@ -201,15 +200,16 @@ test("the table filters and pages correctly while rows arrive; 1,000 signatures 
 });
 
 test("a chain's graph: the chain, its children in order, colored live as it runs", async () => {
-  // No RPC creates chains yet: the chain is made in the server's own store, as the chain RPCs will.
-  const store = (await server.namespaces.get("alpha")).store;
-  const d = containerDriver(store);
-  const steps = [];
-  for (const kwargs of [{ step: "extract" }, { step: "transform" }, { step: "load" }]) steps.push(await d.task({ kwargs }));
-  const chain = await d.chain(steps);
+  const steps: string[] = [];
+  for (const kwargs of [{ step: "extract" }, { step: "transform" }, { step: "load" }]) {
+    steps.push((await admin.asign("console-etl-step", { kwargs })).key);
+  }
+  const created = await admin.chain(steps, { name: "console-etl" });
+  assert.ok(created.signature);
+  const chain = { key: created.signature.key };
   const page = await signIn(tokens.token("alpha", "client"));
   await page.goto(`${base()}/console/#/graph/${encodeURIComponent(chain.key)}`);
-  await page.locator(`[data-graph-node="${chain.key}"]`).waitFor();
+  await page.locator(`[data-graph-node="${chain.key}"]`).filter({ hasText: /chain/i }).waitFor();
   for (const k of steps) await graphNode(page, k, "pending").waitFor();
   assert.equal(await page.locator("[data-graph-node]").count(), 4);
 

@@ -141,14 +141,23 @@ for (const kind of ["http", "stdio"] as const) {
     test("summarizes a container and lists its children", async () => {
       const c = await connect(kind, tokens.token("alpha", "reader"));
       try {
-        // No RPC sets container_key yet (chains and swarms are not in the API): a key nothing belongs to.
-        const r = await call(c, "summarize_container", { container_key: "ChainSignature:none" });
+        const steps = [(await admin.asign("mcp-step-1")).key, (await admin.asign("mcp-step-2")).key, (await admin.asign("mcp-step-3")).key];
+        const chain = (await admin.chain(steps)).signature!.key;
+        const r = await call(c, "summarize_container", { container_key: chain });
         assert.ok(!r.isError, r.content[0].text);
-        assert.equal(r.structuredContent!.total, 0);
-        assert.equal(r.structuredContent!.complete, true);
-        assert.deepEqual(Object.keys(r.structuredContent!.counts).sort(), ["active", "canceled", "done", "failed", "interrupted", "pending", "suspended"]);
-        const children = await call(c, "list_container_children", { container_key: "ChainSignature:none" });
-        assert.deepEqual(children.structuredContent!.children, []);
+        assert.equal(r.structuredContent!.kind, "chain");
+        assert.equal(r.structuredContent!.total, 3);
+        assert.deepEqual(r.structuredContent!.counts, { pending: 3, active: 0, suspended: 0, interrupted: 0, done: 0, failed: 0, canceled: 0 });
+        const first = await call(c, "list_container_children", { container_key: chain, page_size: 2 });
+        assert.ok(!first.isError, first.content[0].text);
+        const page1 = first.structuredContent!.children as { key: string }[];
+        assert.ok(first.structuredContent!.next_page_token);
+        const second = await call(c, "list_container_children", { container_key: chain, page_size: 2, page_token: first.structuredContent!.next_page_token });
+        const page2 = second.structuredContent!.children as { key: string }[];
+        assert.deepEqual([...page1, ...page2].map((s) => s.key), steps, "the chain's steps in run order");
+        assert.equal(second.structuredContent!.next_page_token, "");
+        const missing = await call(c, "summarize_container", { container_key: "TaskSignature:none" });
+        assert.ok(missing.isError, "an unknown container is an error naming its reason");
       } finally {
         await c.close();
       }
