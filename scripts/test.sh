@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # THE test command (`npm test`). Runs these stages in order, stops at the first that fails, and always
 # prints a summary:
-#   deps       system packages the tests need, installed with apt-get when missing (redis-server, postgresql,
+#   deps       the Node packages (npm ci) when absent, then system packages the tests need, installed with apt-get when missing (redis-server, postgresql,
 #              curl, prometheus, python3-venv); the Hatchet engine build (scripts/hatchet-build.sh) starts in the background
 #              at once when absent, so it overlaps the stages before `hatchet`
 #   tools      scripts/tools.sh: pinned generators and the Python venv .tools/venv (idempotent)
@@ -60,6 +60,11 @@ apt_install() {
 }
 
 stage_deps() {
+  # A fresh clone: the Node packages first (npm ci when node_modules is absent).
+  if [ ! -x node_modules/.bin/tsc ]; then
+    echo "installing the Node packages (npm ci)"
+    npm ci --no-audit --no-fund || return 1
+  fi
   local missing=()
   command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
