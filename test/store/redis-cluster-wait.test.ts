@@ -61,8 +61,22 @@ describe("Redis Cluster: shards and WAIT for replicas", { skip: redisSkipReason(
     const store = await open({ prefix, waitReplicas: { count: 1, timeoutMs: 2000 } });
     const probe = await clusterProbe();
     const slot = Number(await probe.call("CLUSTER", "KEYSLOT", `{${prefix}}:rev`));
-    const [primary, replica] = probe.slots[slot].map((k) => new Redis(Number(k.split(":")[1]), "127.0.0.1"));
+    // A replica may join its primary's slot map a moment after the cluster forms: wait until the slot has
+    // a replica and the replica's link to its primary is up.
+    let ports: number[] = [];
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+      const ranges = (await probe.call("CLUSTER", "SLOTS")) as [number, number, ...[string, number][]][];
+      const range = ranges.find(([from, to]) => from <= slot && slot <= to);
+      ports = range ? (range.slice(2) as [string, number][]).map((n) => Number(n[1])) : [];
+      if (ports.length >= 2) {
+        const candidate = new Redis(ports[1], "127.0.0.1");
+        const link = await candidate.info("replication").finally(() => candidate.disconnect());
+        if (/master_link_status:up/.test(link)) break;
+      }
+    }
     probe.disconnect();
+    assert.ok(ports.length >= 2, `slot ${slot} has a replica`);
+    const [primary, replica] = ports.slice(0, 2).map((port) => new Redis(port, "127.0.0.1"));
     try {
       await replica.call("READONLY");
       const waits = async () => Number(/cmdstat_wait:calls=(\d+)/.exec(String(await primary.info("commandstats")))?.[1] ?? 0);
