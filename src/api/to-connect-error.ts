@@ -29,7 +29,7 @@ export function toConnectError(err: unknown): ConnectError {
 function classify(err: unknown): ServiceError {
   const message = err instanceof Error ? err.message : String(err);
   const name = err instanceof Error ? err.name : "";
-  if (/ECONNREFUSED|ECONNRESET|Connection is closed|MaxRetriesPerRequest|ETIMEDOUT|NOSCRIPT|LOADING|READONLY|NOREPLICAS|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|ENOTFOUND/.test(message) || name === "MaxRetriesPerRequestError") {
+  if (/ECONNREFUSED|ECONNRESET|Connection is closed|Command aborted due to connection close|Stream isn't writeable|MaxRetriesPerRequest|ETIMEDOUT|NOSCRIPT|LOADING|READONLY|NOREPLICAS|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|ENOTFOUND/.test(message) || name === "MaxRetriesPerRequestError") {
     return new ServiceError(Code.Unavailable, "STORE_UNAVAILABLE", `the store is unavailable: ${message}`);
   }
   return new ServiceError(Code.Internal, "INTERNAL", "internal error");
