@@ -33,6 +33,7 @@ export class DispatchLoop {
   private readonly stopping = new AbortController();
   private loop?: Promise<void>;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly handling = new Set<string>();
   private readonly opts: DispatchLoopOptions;
   readonly reconciler?: Reconciler;
 
@@ -71,8 +72,8 @@ export class DispatchLoop {
           stale = await this.store.outbox.claimStale(this.consumer, this.opts.claimIdleMs, 32);
         }
         failures = 0;
-        for (const e of entries) this.track(this.handle(e, true));
-        for (const e of stale) this.track(this.handle(e, false));
+        for (const e of entries) this.track(e, true);
+        for (const e of stale) this.track(e, false);
       } catch (err) {
         if (!this.running) break;
         this.opts.log(`outbox read failed: ${(err as Error).message}`);
@@ -81,16 +82,24 @@ export class DispatchLoop {
     }
   }
 
-  private track(p: Promise<void>) {
+  /**
+   * An entry already being handled here is not handled twice: a Redis failover can lose the read that
+   * assigned it to this consumer, and the new primary then delivers it again.
+   */
+  private track(e: OutboxEntry, fresh: boolean) {
+    if (this.handling.has(e.id)) return;
+    this.handling.add(e.id);
+    const p = this.handle(e, fresh).finally(() => this.handling.delete(e.id));
     this.inFlight.add(p);
     void p.finally(() => this.inFlight.delete(p));
   }
 
   /** `fresh`: first delivered now, so the signature a trigger carries is as recent as a read would be. */
   private async handle(e: OutboxEntry, fresh: boolean) {
+    const accepted: Accepted = {};
     for (let attempt = 0; this.running; attempt++) {
       try {
-        await this.step(e, fresh && attempt === 0);
+        await this.step(e, fresh && attempt === 0, accepted);
         return;
       } catch (err) {
         // Also a store that failed while recording a permanent failure: the whole step is retried.
@@ -100,10 +109,10 @@ export class DispatchLoop {
     }
   }
 
-  private async step(e: OutboxEntry, fresh: boolean) {
+  private async step(e: OutboxEntry, fresh: boolean, accepted: Accepted) {
     try {
       if (e.kind === "cancel") await this.dispatcher.cancel(e.runId);
-      const retired = e.kind === "trigger" && (await this.trigger(e, fresh));
+      const retired = e.kind === "trigger" && (await this.trigger(e, fresh, accepted));
       if (!retired) await this.store.outbox.ack([e.id]);
     } catch (err) {
       if (!(err instanceof DispatchError && err.permanent)) throw err;
@@ -121,7 +130,8 @@ export class DispatchLoop {
    * of the signature is used: a change that made the run undispatchable since has withdrawn the entry, or is
    * answered by markDispatched (which cancels the engine run). A retried or reclaimed entry reads it anew.
    */
-  private async trigger({ id, key, attempt, record }: OutboxEntry & { kind: "trigger" }, fresh: boolean): Promise<boolean> {
+  private async trigger({ id, key, attempt, record }: OutboxEntry & { kind: "trigger" }, fresh: boolean, accepted: Accepted): Promise<boolean> {
+    if (accepted.runId !== undefined) return this.record(id, key, attempt, accepted);
     const r = (fresh && record) || (await this.store.get(key));
     if (!r || r.run?.attempt !== attempt || r.run.runId || !isDispatchable(r.status, r.removed)) return false;
     const composed = r.run.lastInput === undefined;
@@ -139,10 +149,23 @@ export class DispatchLoop {
       metadata: { ...r.metadata, ...r.run.metadata, task_id: key },
       attempt,
     });
-    const recorded = await this.store.markDispatched(key, attempt, runId, composed ? input : undefined, id);
+    accepted.runId = runId;
+    accepted.input = composed ? input : undefined;
+    return this.record(id, key, attempt, accepted);
+  }
+
+  /** Records a run the engine accepted; retried on its own when the store fails, never triggered again. */
+  private async record(id: string, key: string, attempt: number, accepted: Accepted): Promise<boolean> {
+    const recorded = await this.store.markDispatched(key, attempt, accepted.runId!, accepted.input, id);
     if (recorded) this.reconciler?.track(recorded.record);
     return true;
   }
+}
+
+/** The engine's answer to this process's trigger of one outbox entry, kept while the entry is retried. */
+interface Accepted {
+  runId?: string;
+  input?: JsonObject;
 }
 
 const sleep = (ms: number, signal: AbortSignal) => setTimeout(ms, undefined, { signal }).catch(() => undefined);

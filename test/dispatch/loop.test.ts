@@ -107,3 +107,32 @@ it("a retried trigger reads the signature anew: a run suspended while the engine
     await store.close();
   }
 });
+
+it("a store failure after the engine accepted a run records that run on retry, without triggering it again", async () => {
+  const store = new MemoryStore(defaultOptions());
+  const engine = new RecordingDispatcher();
+  const { record } = await store.create(createCmd());
+  await store.run({ key: record.key, input: {}, metadata: {}, requestId: "", guard: {} });
+  const markDispatched = store.markDispatched.bind(store);
+  let failures = 0;
+  store.markDispatched = async (...args: Parameters<typeof store.markDispatched>) => {
+    if (failures++ < 2) throw new Error("Command aborted due to connection close");
+    return markDispatched(...args);
+  };
+  const loop = new DispatchLoop(store, engine);
+  loop.start();
+  try {
+    const deadline = Date.now() + 5000;
+    while (!(await store.get(record.key))!.run!.runId) {
+      assert.ok(Date.now() < deadline, "the run was never recorded");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(failures, 3, "recorded on the third try");
+    assert.equal(engine.triggers.length, 1, "the engine saw one run");
+    assert.equal((await store.get(record.key))!.run!.runId, engine.triggers[0].runId);
+    assert.equal((await store.outbox.stats()).entries, 0, "the entry is retired");
+  } finally {
+    await loop.stop();
+    await store.close();
+  }
+});

@@ -1,8 +1,8 @@
 /**
  * A Sentinel failover during writes (one primary, one replica, three Sentinels), with
  * REDIS_WAIT_REPLICAS=1: every acknowledged change survives, watchers resume, and the dispatch
- * outbox drains. Two known gaps are todo tests: a watcher may have received a change the failover
- * loses (its revision is then issued again), and a run may be triggered more than once.
+ * outbox drains with each run triggered once. Watchers receive only changes the replica has (the event
+ * log confirms what it reads with WAIT), so none sees a change the failover loses.
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
@@ -95,9 +95,7 @@ describe("Sentinel failover during writes, with WAIT for one replica", { skip: r
     for (const key of ran) assert.ok((triggers.get(key) ?? 0) >= 1, `run of ${key} triggered`);
   });
 
-  // Known gap: watchers read the event stream from the primary, so they may receive a change that is
-  // not yet replicated and is lost in the failover; the new primary then issues that revision again.
-  test("watchers see every revision once, as the store's history has it, across the failover", { todo: "watchers may receive a change the failover loses" }, () => {
+  test("watchers see every revision once, as the store's history has it, across the failover", () => {
     assert.ok(watched.length > 0, "the failover test ran");
     assertWatchHistory(watched, history);
     for (const w of watched) {
@@ -106,9 +104,7 @@ describe("Sentinel failover during writes, with WAIT for one replica", { skip: r
     }
   });
 
-  // Known gap: when the store step after a trigger fails during the failover (UNAVAILABLE), the
-  // entry stays pending and is triggered again on retry: at-least-once, not exactly once.
-  test("each run is triggered exactly once across the failover", { todo: "a store step that fails after the engine accepted re-triggers the run" }, () => {
+  test("each run is triggered exactly once across the failover", () => {
     assert.ok(triggers.size > 0, "the failover test ran");
     const twice = [...triggers].filter(([, n]) => n > 1);
     assert.deepEqual(twice, [], `${twice.length} runs triggered more than once`);

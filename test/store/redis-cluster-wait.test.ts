@@ -105,4 +105,17 @@ describe("Redis Cluster: shards and WAIT for replicas", { skip: redisSkipReason(
     assert.match(err.message, /1 of 2 replicas/);
     assert.ok(await store.get(cmd.key), "the primary has the change");
   });
+
+  it("with WAIT, the event log gives watchers only the changes the replicas have", async () => {
+    const prefix = "mageflow:watched-waited";
+    const asksTwo = await open({ prefix, waitReplicas: { count: 2, timeoutMs: 200 } });
+    const cmd = createCmd();
+    await assert.rejects(asksTwo.create(cmd), { reason: "REPLICATION_TIMEOUT" });
+    assert.ok(await asksTwo.get(cmd.key), "the primary has the change");
+    await assert.rejects(asksTwo.events.tail(0, 0), { reason: "REPLICATION_TIMEOUT" }, "not on two replicas: not delivered");
+    await assert.rejects(asksTwo.events.range(1, 100), { reason: "REPLICATION_TIMEOUT" });
+    const asksOne = await open({ prefix, waitReplicas: { count: 1, timeoutMs: 2000 } });
+    const events = await asksOne.events.tail(0, 0);
+    assert.deepEqual(events.map((e) => e.key), [cmd.key], "on the one replica: delivered");
+  });
 });

@@ -6,6 +6,8 @@ export class Keys {
   readonly events: string;
   readonly outbox: string;
   readonly idxAll: string;
+  /** The newest event revision a watch reader confirmed on the replicas (REDIS_WAIT_REPLICAS). */
+  readonly replicated: string;
 
   constructor(prefix: string) {
     this.base = `{${prefix}}:`;
@@ -13,6 +15,7 @@ export class Keys {
     this.events = `${this.base}events`;
     this.outbox = `${this.base}outbox`;
     this.idxAll = `${this.base}idx:all`;
+    this.replicated = `${this.base}replicated`;
   }
 
   sig(key: string) {

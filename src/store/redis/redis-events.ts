@@ -1,6 +1,7 @@
 import type { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
 import { decodeRecord } from "../record.js";
-import type { EventLog, StoredEvent } from "../store.js";
+import type { EventLog, StoredEvent, StoreOptions } from "../store.js";
+import { unavailable } from "../../core/service-error.js";
 import type { Keys } from "./keys.js";
 import type { RedisClient } from "./redis-connection.js";
 import { toFlat } from "./scripts.js";
@@ -14,6 +15,9 @@ const TAIL_COUNT = 1000;
  * The event history: the `{p}:events` stream, one entry per event with id `<revision>-<n>`.
  * Trimming (`MAXLEN ~`) may cut the oldest retained revision in the middle; such a partial
  * revision is never returned.
+ *
+ * With `waitReplicas`, events are returned only once that many replicas have them (see `replicated`),
+ * so no watcher receives a change that a failover can still lose.
  */
 export class RedisEventLog implements EventLog {
   constructor(
@@ -21,7 +25,11 @@ export class RedisEventLog implements EventLog {
     /** A dedicated connection for the blocking XREAD of `tail`. */
     private readonly blocking: () => RedisClient,
     private readonly keys: Keys,
+    private readonly waitReplicas?: StoreOptions["waitReplicas"],
   ) {}
+
+  /** The newest revision this process has seen on `waitReplicas` replicas. */
+  private replicatedRevision = 0;
 
   async oldestRevision() {
     const res = await this.redis.multi().get(this.keys.rev).xrange(this.keys.events, "-", "+", "COUNT", 1).exec();
@@ -34,7 +42,7 @@ export class RedisEventLog implements EventLog {
 
   async range(fromRevision: number, limit: number) {
     const entries = (await this.redis.xrange(this.keys.events, `${fromRevision}-0`, "+", "COUNT", limit)) as StreamEntry[];
-    return this.complete(entries, limit);
+    return this.replicated(await this.complete(entries, limit));
   }
 
   async tail(afterRevision: number, blockMs: number) {
@@ -44,7 +52,29 @@ export class RedisEventLog implements EventLog {
     const res = (await conn.call("XREAD", "COUNT", TAIL_COUNT, ...block, "STREAMS", this.keys.events, after)) as
       | [string, StreamEntry[]][]
       | null;
-    return this.complete(res?.[0]?.[1] ?? [], TAIL_COUNT);
+    return this.replicated(await this.complete(res?.[0]?.[1] ?? [], TAIL_COUNT));
+  }
+
+  /**
+   * WAIT covers only the calling connection's own writes, so this writes the newest revision read to
+   * `{p}:replicated` and WAITs for it: the replication stream is ordered, so the replicas then have every
+   * event read before it. Too few replicas in time: only what was already confirmed is returned (a tail
+   * rejects, and its reader retries).
+   */
+  private async replicated(events: StoredEvent[]): Promise<StoredEvent[]> {
+    const w = this.waitReplicas;
+    const last = events.at(-1)?.revision ?? 0;
+    if (!w || last <= this.replicatedRevision) return events;
+    const res = await this.redis.pipeline().set(this.keys.replicated, last).wait(w.count, w.timeoutMs).exec();
+    const [[setErr], [waitErr, acked]] = (res ?? []) as [Error | null, unknown][];
+    if (setErr ?? waitErr) throw setErr ?? waitErr;
+    if (Number(acked) >= w.count) {
+      this.replicatedRevision = Math.max(this.replicatedRevision, last);
+      return events;
+    }
+    const confirmed = events.filter((e) => e.revision <= this.replicatedRevision);
+    if (confirmed.length > 0) return confirmed;
+    throw unavailable("REPLICATION_TIMEOUT", `events up to revision ${last} are not yet on ${w.count} replicas`);
   }
 
   /** Drops a leading revision that trimming cut; completes the last revision if `limit` cut it. */

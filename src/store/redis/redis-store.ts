@@ -27,7 +27,7 @@ export class RedisStore implements S.Store {
   ) {
     this.keys = new Keys(opts.prefix);
     this.scripts = new Scripts(redis, this.keys, opts);
-    this.events = new RedisEventLog(redis, this.dedicated(), this.keys);
+    this.events = new RedisEventLog(redis, this.dedicated(), this.keys, opts.waitReplicas);
     this.outbox = new RedisOutbox(redis, this.dedicated(), this.keys);
   }
 
