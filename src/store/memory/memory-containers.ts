@@ -200,23 +200,28 @@ export function addChildren(db: MemoryState, tx: Tx, c: FlatRecord, specs: S.Chi
     return { key: k, create: spec.create };
   });
   const ckw = obj(c[F.kwargs]);
-  for (const e of entries) {
-    let ch: FlatRecord;
+  const adopted = entries.map((e, i) => {
+    const ch = e.create ? newFlatRecord(e.create) : { ...db.find(e.key)! };
+    ch[F.kwargs] = str({ ...obj(ch[F.kwargs]), ...ckw });
+    ch[F.containerKey] = c[F.key]!;
+    ch[F.childIndex] = String(existing.length + i);
+    return ch;
+  });
+  const all = [...existing, ...entries.map((e) => e.key)];
+  db.checkQuotaAll([{ ...c, [F.children]: str(all) }, ...adopted]);
+  for (const [i, e] of entries.entries()) {
+    const ch = adopted[i]!;
     if (e.create) {
-      ch = newFlatRecord(e.create);
       db.forget(e.key);
       db.sigs.set(e.key, ch);
       db.byCreation.insert(e.create.creationTime, e.key);
       tx.touch(ch, EventType.CREATED);
     } else {
-      ch = db.find(e.key)!;
-      tx.touch(ch, EventType.UPDATED);
+      const stored = db.find(e.key)!;
+      Object.assign(stored, ch);
+      tx.touch(stored, EventType.UPDATED);
     }
-    ch[F.kwargs] = str({ ...obj(ch[F.kwargs]), ...ckw });
-    ch[F.containerKey] = c[F.key];
-    ch[F.childIndex] = String(existing.length);
-    existing.push(e.key);
   }
-  c[F.children] = str(existing);
+  c[F.children] = str(all);
   return entries.map((e) => e.key);
 }

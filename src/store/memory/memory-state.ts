@@ -47,9 +47,16 @@ export class MemoryState {
 
   /** Refuses QUOTA_EXCEEDED when storing `h` would go over a quota (expired signatures are dropped first). */
   checkQuota(h: FlatRecord, key: string, isNew: boolean) {
-    this.quota.check(h, key, isNew, () => {
-      for (const k of [...this.sigs.keys()]) this.find(k);
-    });
+    this.quota.check(h, key, isNew, () => this.pruneExpired());
+  }
+
+  /** Refuses QUOTA_EXCEEDED when storing all of `hs` would go over a quota (expired signatures are dropped first). */
+  checkQuotaAll(hs: FlatRecord[]) {
+    this.quota.checkAll(hs, () => this.pruneExpired());
+  }
+
+  private pruneExpired() {
+    for (const k of [...this.sigs.keys()]) this.find(k);
   }
 
   /** Commits one mutation's events under the next revision. */

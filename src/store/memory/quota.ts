@@ -1,4 +1,4 @@
-import type { FlatRecord } from "../record.js";
+import { F, type FlatRecord } from "../record.js";
 import { refusals } from "../refusal-errors.js";
 import type { StoreOptions } from "../store.js";
 
@@ -21,11 +21,36 @@ export class QuotaUsage {
 
   /** Before any write: refuses QUOTA_EXCEEDED when storing `h` (new: not stored yet) would go over a quota. */
   check(h: FlatRecord, key: string, isNew: boolean, pruneExpired: () => void) {
-    const q = this.quota;
-    if (!q || (!q.signatures && !q.bytes)) return;
-    const grow = flatSize(h) - (isNew ? 0 : (this.sizes.get(key) ?? 0));
+    if (!this.bounded()) return;
+    this.refuseOver(isNew ? 1 : 0, flatSize(h) - (isNew ? 0 : (this.sizes.get(key) ?? 0)), pruneExpired);
+  }
+
+  /**
+   * Before any write of a step that stores several signatures (a container and its children): refuses
+   * QUOTA_EXCEEDED when storing all of `hs`, as they will be, would go over a quota. A signature the quota does
+   * not count yet is new.
+   */
+  checkAll(hs: FlatRecord[], pruneExpired: () => void) {
+    if (!this.bounded()) return;
+    let added = 0;
+    let grow = 0;
+    for (const h of hs) {
+      const old = this.sizes.get(h[F.key]!);
+      if (old === undefined) added++;
+      grow += flatSize(h) - (old ?? 0);
+    }
+    this.refuseOver(added, grow, pruneExpired);
+  }
+
+  private bounded() {
+    return !!this.quota && (this.quota.signatures > 0 || this.quota.bytes > 0);
+  }
+
+  /** Refuses QUOTA_EXCEEDED when `added` more signatures and `grow` more bytes would go over a quota. */
+  private refuseOver(added: number, grow: number, pruneExpired: () => void) {
+    const q = this.quota!;
     const over = (): ["signatures" | "bytes", number] | undefined => {
-      if (isNew && q.signatures > 0 && this.sizes.size + 1 > q.signatures) return ["signatures", q.signatures];
+      if (added > 0 && q.signatures > 0 && this.sizes.size + added > q.signatures) return ["signatures", q.signatures];
       if (grow > 0 && q.bytes > 0 && this.bytes + grow > q.bytes) return ["bytes", q.bytes];
       return undefined;
     };

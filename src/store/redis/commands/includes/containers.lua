@@ -223,17 +223,13 @@ function CT.add_children(c, first)
   end
   local ckw = text(c, F.kwargs)
   if ckw == '' then ckw = '{}' end
-  local keys = {}
+  local keys, stored = {}, { c }
   for i, e in ipairs(entries) do
     local ch = e.new
     if ch then
-      redis.call('DEL', sig_key(e.key))
       for f, v in pairs(ch) do put(ch, f, v) end
-      index_add(ch)
-      touch(ch, EV.CREATED)
     else
       ch = load(e.key)
-      touch(ch, EV.UPDATED)
     end
     local kwargs = text(ch, F.kwargs)
     put(ch, F.kwargs, json_merge(kwargs == '' and '{}' or kwargs, ckw, false))
@@ -241,6 +237,19 @@ function CT.add_children(c, first)
     put(ch, F.childIndex, #existing)
     existing[#existing + 1] = e.key
     keys[i] = e.key
+    stored[#stored + 1] = ch
+  end
+  c[F.children] = json_string_array(existing)
+  quota_check_all(stored)
+  for _, e in ipairs(entries) do
+    local ch = LOADED[e.key]
+    if e.new then
+      redis.call('DEL', sig_key(e.key))
+      index_add(ch)
+      touch(ch, EV.CREATED)
+    else
+      touch(ch, EV.UPDATED)
+    end
   end
   put(c, F.children, json_string_array(existing))
   return keys

@@ -43,18 +43,37 @@ local function quota_prune_expired()
   end
 end
 
--- Before any write: refuses QUOTA_EXCEEDED when storing `h` (new: not stored yet) would go over a quota.
-local function quota_check(h, new)
-  if QUOTA_SIGNATURES == 0 and QUOTA_BYTES == 0 then return end
-  local old = new and 0 or tonumber(redis.call('HGET', quota_sizes_key(), h[F.key]) or '0')
-  local grow = flat_size(h) - old
+-- Refuses QUOTA_EXCEEDED when `added` more signatures and `grow` more bytes would go over a quota
+-- (signatures that expired are dropped from the count first).
+local function quota_refuse_over(added, grow)
   local function over()
     local count, bytes = quota_usage()
-    if new and QUOTA_SIGNATURES > 0 and count + 1 > QUOTA_SIGNATURES then return 'signatures', QUOTA_SIGNATURES end
+    if added > 0 and QUOTA_SIGNATURES > 0 and count + added > QUOTA_SIGNATURES then return 'signatures', QUOTA_SIGNATURES end
     if grow > 0 and QUOTA_BYTES > 0 and bytes + grow > QUOTA_BYTES then return 'bytes', QUOTA_BYTES end
   end
   if not over() then return end
   quota_prune_expired()
   local quota, limit = over()
   if quota then refuse('QUOTA_EXCEEDED', 'quota', quota, 'limit', int(limit)) end
+end
+
+-- Before any write: refuses QUOTA_EXCEEDED when storing `h` (new: not stored yet) would go over a quota.
+local function quota_check(h, new)
+  if QUOTA_SIGNATURES == 0 and QUOTA_BYTES == 0 then return end
+  local old = new and 0 or tonumber(redis.call('HGET', quota_sizes_key(), h[F.key]) or '0')
+  quota_refuse_over(new and 1 or 0, flat_size(h) - old)
+end
+
+-- Before any write of a step that stores several signatures (a container and its children): refuses
+-- QUOTA_EXCEEDED when storing all of `hs`, as they will be, would go over a quota. A signature the quota
+-- does not count yet is new.
+local function quota_check_all(hs)
+  if QUOTA_SIGNATURES == 0 and QUOTA_BYTES == 0 then return end
+  local added, grow = 0, 0
+  for _, h in ipairs(hs) do
+    local old = redis.call('HGET', quota_sizes_key(), h[F.key])
+    if not old then added = added + 1 end
+    grow = grow + flat_size(h) - tonumber(old or '0')
+  end
+  quota_refuse_over(added, grow)
 end
