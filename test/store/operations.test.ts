@@ -11,9 +11,10 @@ const memoryOps = readdirSync(memoryDir)
   .filter((f) => f.endsWith(".ts"))
   .map((f) => f.slice(0, -3))
   .sort();
-const redisOps = loadLuaCommands()
-  .map((c) => c.name)
-  .sort();
+/** Redis upkeep, not operations: building indexes that data written by an older version lacks (the memory store holds none). */
+const REDIS_UPKEEP = ["indexBuild"];
+const redisScripts = loadLuaCommands().map((c) => c.name);
+const redisOps = redisScripts.filter((n) => !REDIS_UPKEEP.includes(n)).sort();
 
 test("both stores implement exactly the same list of operations", () => {
   assert.ok(redisOps.length >= 14, redisOps.join(", "));
@@ -34,5 +35,5 @@ test("each memory operation file holds one exported function, and the memory sto
 
 test("the Redis store calls every script", () => {
   const scripts = readFileSync(new URL("redis/scripts.ts", src), "utf8");
-  for (const op of redisOps) assert.match(scripts, new RegExp(`this\\.(mutate|fn)\\("${op}"`), `scripts.ts calls ${op}`);
+  for (const op of redisScripts) assert.match(scripts, new RegExp(`this\\.(mutate|fn)\\("${op}"`), `scripts.ts calls ${op}`);
 });

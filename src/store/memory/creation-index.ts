@@ -1,9 +1,19 @@
+export interface IndexRow {
+  t: number;
+  key: string;
+}
+
 /** Keys ordered newest first by (creation time, key), as List pages them; binary search to a cursor. */
 export class CreationIndex {
-  private readonly rows: Array<{ t: number; key: string }> = [];
+  private readonly rows: IndexRow[] = [];
+
+  get size() {
+    return this.rows.length;
+  }
 
   insert(t: number, key: string) {
-    this.rows.splice(this.position(t, key), 0, { t, key });
+    const i = this.position(t, key);
+    if (this.rows[i]?.key !== key || this.rows[i].t !== t) this.rows.splice(i, 0, { t, key });
   }
 
   remove(t: number, key: string) {
@@ -11,9 +21,9 @@ export class CreationIndex {
     if (this.rows[i]?.key === key) this.rows.splice(i, 1);
   }
 
-  /** Keys strictly after (older than) the cursor, newest first. */
-  *after(t = Infinity, key = ""): Generator<string> {
-    for (let i = this.position(t, key, true); i < this.rows.length; i++) yield this.rows[i].key;
+  /** Rows strictly after (older than) the cursor, newest first. */
+  *after(t = Infinity, key = ""): Generator<IndexRow> {
+    for (let i = this.position(t, key, true); i < this.rows.length; i++) yield this.rows[i];
   }
 
   /** Index of the first row not newer than (t, key); with `strict`, of the first row older than it. */

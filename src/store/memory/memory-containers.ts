@@ -214,7 +214,7 @@ export function addChildren(db: MemoryState, tx: Tx, c: FlatRecord, specs: S.Chi
     if (e.create) {
       db.forget(e.key);
       db.sigs.set(e.key, ch);
-      db.byCreation.insert(e.create.creationTime, e.key);
+      db.index.add(ch);
       tx.touch(ch, EventType.CREATED);
     } else {
       const stored = db.find(e.key)!;

@@ -1,6 +1,6 @@
 import { decodeRecord, F, type FlatRecord } from "../record.js";
 import type * as S from "../store.js";
-import { CreationIndex } from "./creation-index.js";
+import { ListIndex } from "./list-index.js";
 import { MemoryEventLog } from "./memory-events.js";
 import { MemoryOutbox } from "./memory-outbox.js";
 import { QuotaUsage } from "./quota.js";
@@ -8,14 +8,14 @@ import { QuotaUsage } from "./quota.js";
 export const num = (h: FlatRecord, f: string) => Number(h[f] || 0);
 
 /**
- * What the memory store holds: the signatures (flat, as in a Redis hash), their creation index, request ids,
+ * What the memory store holds: the signatures (flat, as in a Redis hash), their list indexes, request ids,
  * the revision, the event log and the outbox. The operations in `commands/` read and change it; each runs
  * synchronously between two awaits, so it is as atomic as a Redis script.
  */
 export class MemoryState {
   revision = 0;
   readonly sigs = new Map<string, FlatRecord>();
-  readonly byCreation = new CreationIndex();
+  readonly index = new ListIndex();
   readonly requests = new Map<string, { key: string; expireAt: number }>();
   readonly log: MemoryEventLog;
   readonly outbox: MemoryOutbox;
@@ -41,7 +41,7 @@ export class MemoryState {
     const h = this.sigs.get(key);
     if (!h) return;
     this.sigs.delete(key);
-    this.byCreation.remove(num(h, F.creationTime), key);
+    this.index.remove(h);
     this.quota.forget(key);
   }
 

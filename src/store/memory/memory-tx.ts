@@ -32,8 +32,10 @@ export class Tx {
   }
 
   setStatus(h: FlatRecord, to: Status) {
-    h[F.lastStatus] = h[F.status];
+    const from = h[F.status];
+    h[F.lastStatus] = from;
     h[F.status] = String(to);
+    this.store.index.moveStatus(h, from);
     this.touch(h, EventType.STATUS_CHANGED);
     if (isTerminal(to) && h[F.containerKey]) containerHook.childEnded?.(this.store, this, h);
   }

@@ -8,6 +8,8 @@ export class Keys {
   readonly idxAll: string;
   /** The newest event revision a watch reader confirmed on the replicas (REDIS_WAIT_REPLICAS). */
   readonly replicated: string;
+  /** The list indexes' version (includes/index.lua). */
+  readonly idxVersion: string;
 
   constructor(prefix: string) {
     this.base = `{${prefix}}:`;
@@ -16,18 +18,11 @@ export class Keys {
     this.outbox = `${this.base}outbox`;
     this.idxAll = `${this.base}idx:all`;
     this.replicated = `${this.base}replicated`;
+    this.idxVersion = `${this.base}idx:version`;
   }
 
   sig(key: string) {
     return `${this.base}sig:${key}`;
-  }
-
-  idxStatus(status: number) {
-    return `${this.base}idx:st:${status}`;
-  }
-
-  idxTask(taskName: string) {
-    return `${this.base}idx:task:${taskName}`;
   }
 }
 

@@ -8,6 +8,11 @@ import { duplicateClient, redisClient, type RedisClient } from "./redis-connecti
 import { RedisOutbox } from "./redis-outbox.js";
 import { parseRedisTarget } from "../../core/redis-target.js";
 import { Scripts, type FlatResult } from "./scripts.js";
+import { listPage } from "./list-page.js";
+import { RecordCache } from "./record-cache.js";
+
+/** Index entries one call of the index build (indexBuild-1.lua) reads. */
+const INDEX_BUILD_SLICE = 1000;
 
 /**
  * The Redis store: every mutation is one Lua script (src/store/redis/commands), so each is atomic
@@ -20,6 +25,10 @@ export class RedisStore implements S.Store {
   private readonly keys: Keys;
   private readonly scripts: Scripts;
   private readonly blockingConnections: RedisClient[] = [];
+  private readonly listed = new RecordCache();
+  private closing = false;
+  /** Settles once the list indexes of signatures stored before them are built (true) or the build stopped. */
+  readonly indexesBuilt: Promise<boolean>;
 
   private constructor(
     private readonly redis: RedisClient,
@@ -29,6 +38,7 @@ export class RedisStore implements S.Store {
     this.scripts = new Scripts(redis, this.keys, opts);
     this.events = new RedisEventLog(redis, this.dedicated(), this.keys, opts.waitReplicas);
     this.outbox = new RedisOutbox(redis, this.dedicated(), this.keys);
+    this.indexesBuilt = this.buildIndexes();
   }
 
   /** `url`: any REDIS_URL form (src/core/redis-target.ts). */
@@ -73,13 +83,7 @@ export class RedisStore implements S.Store {
   }
 
   async list(q: S.ListQuery): Promise<S.ListPage> {
-    const cursor = q.cursor ? (JSON.parse(q.cursor) as [number, string]) : undefined;
-    const page = await this.scripts.list(q, cursor && { time: cursor[0], key: cursor[1] });
-    const now = this.opts.now();
-    return {
-      records: page.flats.map((h) => decodeRecord(h, now)),
-      cursor: page.next && JSON.stringify([page.next.time, page.next.key]),
-    };
+    return listPage(this.redis, this.keys, this.scripts, this.listed, q, () => this.opts.now());
   }
 
   async create(c: S.CreateCommand) {
@@ -157,8 +161,22 @@ export class RedisStore implements S.Store {
   }
 
   async close() {
+    this.closing = true;
     for (const c of this.blockingConnections) c.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /**
+   * Builds, a bounded slice per script call, the list indexes that signatures stored by an older version
+   * lack; List serves every filter meanwhile (a task and status filter then reads the task's index).
+   */
+  private async buildIndexes(): Promise<boolean> {
+    try {
+      while (!this.closing) if (await this.scripts.indexBuild(INDEX_BUILD_SLICE)) return true;
+    } catch {
+      // Retried at the next start; until then List reads the task's index for a task and status filter.
+    }
+    return false;
   }
 
   /** A connection of its own, opened on first use (a blocked connection can serve nobody else). */

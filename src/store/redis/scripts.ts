@@ -4,6 +4,7 @@ import { containerRule, type TransitionRule } from "../../core/status.js";
 import { F, newContainerFlatRecord, newFlatRecord, type FlatRecord } from "../record.js";
 import type { AddChildrenCommand, ChildSpec, CreateCommand, CreateContainerCommand, Guard, ListQuery, LockCommand, RunCommand, StoreOptions, TaskErrorInput, UpdateCommand } from "../store.js";
 import type { Keys } from "./keys.js";
+import { listScanLimit } from "../list-bounds.js";
 import { loadLuaCommands } from "./lua-source.js";
 import type { RedisClient } from "./redis-connection.js";
 import { refusalError, type RefusalContext } from "./script-refusal.js";
@@ -18,14 +19,22 @@ export interface FlatResult {
   changed: boolean;
 }
 
-export interface FlatPage {
-  flats: FlatRecord[];
-  /** Where the next page starts (after this creation time and key); absent on the last page. */
-  next?: { time: number; key: string };
+export interface ListCursor {
+  time: number;
+  key: string;
 }
 
-/** Index entries one List call examines at most; a page may come back short, with a cursor. */
-const SCAN_LIMIT_MIN = 1000;
+export interface ListHead {
+  key: string;
+  revision: number;
+}
+
+export interface ListRows<T> {
+  rows: T[];
+  /** Where the next page starts (after this creation time and key); absent on the last page. */
+  next?: ListCursor;
+}
+
 
 /**
  * The one place that knows the scripts' argument and reply orders (see each script's opening comment).
@@ -129,17 +138,21 @@ export class Scripts {
     return reply[0] === "NONE" ? undefined : toFlat(reply[1]);
   }
 
-  async list(q: ListQuery, cursor: { time: number; key: string } | undefined): Promise<FlatPage> {
-    const { keys } = this;
-    const index = q.taskName ? keys.idxTask(q.taskName) : q.statuses.length === 1 ? keys.idxStatus(q.statuses[0]) : keys.idxAll;
+  /**
+   * One page of List (list-1.lua). `heads`: each row is a key and its revision; `full`: each row is the
+   * record, all read at one instant.
+   */
+  async list(q: ListQuery, cursor: ListCursor | undefined, mode: "heads"): Promise<ListRows<ListHead>>;
+  async list(q: ListQuery, cursor: ListCursor | undefined, mode: "full"): Promise<ListRows<FlatRecord>>;
+  async list(q: ListQuery, cursor: ListCursor | undefined, mode: "heads" | "full"): Promise<ListRows<ListHead | FlatRecord>> {
     const min = q.createdAfter === undefined ? "-inf" : String(q.createdAfter);
     let max = q.createdBefore === undefined ? "+inf" : `(${q.createdBefore}`;
     if (cursor && (q.createdBefore === undefined || cursor.time < q.createdBefore)) max = String(cursor.time);
     const pageSize = Math.max(1, q.pageSize);
-    const scanLimit = Math.max(SCAN_LIMIT_MIN, 10 * pageSize);
+    const scanLimit = listScanLimit(pageSize);
     const reply = await this.fn("list")(
-      index,
-      keys.base,
+      this.keys.idxVersion,
+      this.keys.base,
       this.opts.now(),
       str(q.statuses),
       q.taskName,
@@ -149,9 +162,20 @@ export class Scripts {
       cursor ? cursor.key : "",
       pageSize,
       scanLimit,
+      mode,
     );
     const [time, key, rows] = reply as [string, string, unknown[]];
-    return { flats: rows.map(toFlat), next: time === "" ? undefined : { time: Number(time), key } };
+    const next = time === "" ? undefined : { time: Number(time), key };
+    if (mode === "full") return { rows: rows.map(toFlat), next };
+    const heads: ListHead[] = [];
+    for (let i = 0; i + 1 < rows.length; i += 2) heads.push({ key: rows[i] as string, revision: Number(rows[i + 1]) });
+    return { rows: heads, next };
+  }
+
+  /** One bounded slice of the index build (indexBuild-1.lua); true once the namespace's indexes are complete. */
+  async indexBuild(entries: number): Promise<boolean> {
+    const [built] = await this.fn("indexBuild")(this.keys.idxVersion, this.keys.base, this.opts.now(), entries);
+    return built === 1;
   }
 
   private async mutate(name: string, key: string, args: Arg[], ctx: Omit<RefusalContext, "key"> = {}): Promise<Reply> {

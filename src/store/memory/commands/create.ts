@@ -15,7 +15,7 @@ export function create(db: MemoryState, c: S.CreateCommand): S.MutationResult {
   db.checkQuota(h, c.key, !db.find(c.key));
   db.forget(c.key);
   db.sigs.set(c.key, h);
-  db.byCreation.insert(c.creationTime, c.key);
+  db.index.add(h);
   const tx = new Tx(db);
   tx.touch(h, EventType.CREATED);
   tx.commit();

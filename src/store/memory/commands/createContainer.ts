@@ -19,7 +19,7 @@ export function createContainer(db: MemoryState, c: S.CreateContainerCommand): S
   addChildren(db, tx, h, c.children, c.key);
   db.forget(c.key);
   db.sigs.set(c.key, h);
-  db.byCreation.insert(c.creationTime, c.key);
+  db.index.add(h);
   tx.touch(h, EventType.CREATED);
   tx.commit();
   if (c.requestId) db.requests.set(c.requestId, { key: c.key, expireAt: now + db.opts.requestIdTtlMs });

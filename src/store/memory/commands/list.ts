@@ -1,30 +1,39 @@
 import { decodeRecord, F, type FlatRecord } from "../../record.js";
+import { listScanLimit } from "../../list-bounds.js";
 import type * as S from "../../store.js";
+import { mergedAfter } from "../list-index.js";
 import { num, type MemoryState } from "../memory-state.js";
 
-/** ListSignatures (list-1.lua): one page, newest first (creation time desc, then key desc). */
+/**
+ * ListSignatures (list-1.lua): one page, newest first (creation time desc, then key desc), from the indexes
+ * that hold exactly what the filter lists; expired signatures met on the way are dropped.
+ */
 export function list(db: MemoryState, q: S.ListQuery): S.ListPage {
   const [cTime, cKey] = q.cursor ? (JSON.parse(q.cursor) as [number, string]) : [Infinity, ""];
   const now = db.opts.now();
+  const pageSize = Math.max(1, q.pageSize);
+  const scanLimit = listScanLimit(pageSize);
   const page: FlatRecord[] = [];
-  let more = false;
-  for (const key of db.byCreation.after(cTime, cKey)) {
-    const h = db.sigs.get(key);
-    if (!h || num(h, F.expireTime) <= now) continue;
-    const t = num(h, F.creationTime);
-    if (q.createdBefore !== undefined && t >= q.createdBefore) continue;
+  const stale: string[] = [];
+  let next: [number, string] | undefined;
+  let scanned = 0;
+  const before = q.createdBefore === undefined ? cTime : Math.min(cTime, q.createdBefore);
+  const from = before === cTime ? [cTime, cKey] : [before, ""];
+  for (const { t, key } of mergedAfter(db.index.of(q.statuses, q.taskName), from[0] as number, from[1] as string)) {
     if (q.createdAfter !== undefined && t < q.createdAfter) break;
-    if (q.statuses.length > 0 && !q.statuses.includes(num(h, F.status))) continue;
-    if (q.taskName && h[F.taskName] !== q.taskName) continue;
-    if (page.length === q.pageSize) {
-      more = true;
+    scanned++;
+    const h = db.sigs.get(key);
+    if (!h || num(h, F.expireTime) <= now) stale.push(key);
+    else if (page.length === pageSize) {
+      const last = page[page.length - 1];
+      next = [num(last, F.creationTime), last[F.key]];
+      break;
+    } else page.push(h);
+    if (scanned >= scanLimit) {
+      next = [t, key];
       break;
     }
-    page.push(h);
   }
-  const last = page[page.length - 1];
-  return {
-    records: page.map((h) => decodeRecord(h, now)),
-    cursor: more && last ? JSON.stringify([num(last, F.creationTime), last[F.key]]) : undefined,
-  };
+  for (const key of stale) db.forget(key);
+  return { records: page.map((h) => decodeRecord(h, now)), cursor: next && JSON.stringify(next) };
 }

@@ -1,9 +1,16 @@
--- The list indexes: sorted sets of keys scored by creation time (all, per status, per task).
+-- The list indexes: sorted sets of keys scored by creation time. One per namespace (all), per status, per
+-- task name, and per task name and status, so that every filter of ListSignatures reads exactly the entries
+-- it lists. Each step that creates, deletes or changes a status updates them here (memory twin:
+-- src/store/memory/list-index.ts). The task-and-status sets came later: `index_version_key()` holds
+-- INDEX_VERSION once indexBuild-1.lua has added the signatures stored before them.
+local INDEX_VERSION = '2'
+
 local function index_add(h)
   local k, ctime = h[F.key], h[F.creationTime]
   redis.call('ZADD', idx_all_key(), ctime, k)
   redis.call('ZADD', idx_status_key(h[F.status]), ctime, k)
   redis.call('ZADD', idx_task_key(h[F.taskName]), ctime, k)
+  redis.call('ZADD', idx_task_status_key(h[F.taskName], h[F.status]), ctime, k)
 end
 
 local function index_remove(h)
@@ -11,9 +18,13 @@ local function index_remove(h)
   redis.call('ZREM', idx_all_key(), k)
   redis.call('ZREM', idx_status_key(h[F.status]), k)
   redis.call('ZREM', idx_task_key(h[F.taskName]), k)
+  redis.call('ZREM', idx_task_status_key(h[F.taskName], h[F.status]), k)
 end
 
 local function index_move_status(h, from, to)
-  redis.call('ZREM', idx_status_key(from), h[F.key])
-  redis.call('ZADD', idx_status_key(to), h[F.creationTime], h[F.key])
+  local k, ctime, task = h[F.key], h[F.creationTime], h[F.taskName]
+  redis.call('ZREM', idx_status_key(from), k)
+  redis.call('ZADD', idx_status_key(to), ctime, k)
+  redis.call('ZREM', idx_task_status_key(task, from), k)
+  redis.call('ZADD', idx_task_status_key(task, to), ctime, k)
 end

@@ -7,6 +7,8 @@ local function sig_key(k) return PREFIX .. 'sig:' .. k end
 local function idx_all_key() return PREFIX .. 'idx:all' end
 local function idx_status_key(st) return PREFIX .. 'idx:st:' .. st end
 local function idx_task_key(name) return PREFIX .. 'idx:task:' .. name end
+local function idx_task_status_key(name, st) return PREFIX .. 'idx:ts:' .. st .. ':' .. name end
+local function index_version_key() return PREFIX .. 'idx:version' end
 local function req_key(id) return PREFIX .. 'req:' .. id end
 
 -- Integers as decimal text (tostring would switch to exponent notation for large numbers).
