@@ -640,6 +640,20 @@ function targets(calls: CallCount[] | undefined, watch: WatchRow[] | undefined):
       met: js === undefined || go === undefined ? undefined : js >= 0.6 && go >= 0.4,
     });
   }
+  for (const store of ["memory", "redis"]) {
+    const find = (kind: string, op: string) => rows.find((x) => x.kind === kind && x.store === store && x.op === op && x.concurrency === c && (kind === "limit" || x.via === "grpc"));
+    const [get, list] = [find("op", "get"), find("op", "list")];
+    if (!get || !list) continue;
+    const perCpu = (r: Row) => r.cell.ops / Math.max(r.cpu.server ?? 1, 0.01);
+    const [lget, llist] = [find("limit", "get"), find("limit", "list")];
+    const limit = lget && llist ? `; store limit ${fmt(llist.cell.ops)} pages/s = ${pct(llist.cell.ops / lget.cell.ops)} of its get` : "";
+    out.push({
+      what: `${store} list (page of 50) vs get, gRPC, c=${c}`,
+      target: "list pages/s ≥ 25% of get's ops/s",
+      measured: `${fmt(list.cell.ops)} pages/s = ${pct(list.cell.ops / get.cell.ops)} of get's ${fmt(get.cell.ops)}/s; per server CPU second ${pct(perCpu(list) / perCpu(get))}${limit}`,
+      met: list.cell.ops >= 0.25 * get.cell.ops,
+    });
+  }
   for (const cc of calls ?? []) {
     if (cc.op === "get" || cc.op === "list") continue;
     out.push({
@@ -804,7 +818,7 @@ async function main() {
     out.push(microTable(observabilityCpu.rows));
   }
   if (tgt.length) {
-    out.push("\nTargets (issue 9)");
+    out.push("\nTargets");
     for (const t of tgt) out.push(`  ${t.met === undefined ? "?" : t.met ? "MET " : "MISS"}  ${t.what}: ${t.measured}  (target ${t.target})`);
   }
   for (const n of notes) out.push(`\nNOTE: ${n}`);

@@ -1,8 +1,8 @@
 import { decodeRecord, type FlatRecord, type SignatureRecord } from "../record.js";
 
-/** Bounds: a page of List is at most 1000 signatures; most records are well under 4 KiB. */
+/** Bounds per namespace: a page of List is at most 1000 signatures; 2 Mi code units is about 4 MB of text. */
 const DEFAULT_ENTRIES = 4096;
-const DEFAULT_TEXT = 16 * 1024 * 1024;
+const DEFAULT_TEXT = 2 * 1024 * 1024;
 
 /**
  * Decoded signatures by key and revision, so that List pages of unchanged signatures neither move nor decode
