@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { F, newFlatRecord } from "../../src/store/record.js";
+import { F, newFlatRecord, type FlatRecord } from "../../src/store/record.js";
 import { RecordCache } from "../../src/store/redis/record-cache.js";
 import { createCmd } from "../support/commands.js";
 
-const flat = (revision: number, o: Record<string, string> = {}) => ({ ...newFlatRecord(createCmd()), [F.revision]: String(revision), [F.expireTime]: String(Date.now() + 60_000), ...o });
+const flat = (revision: number, o: Record<string, string> = {}): FlatRecord => ({ ...newFlatRecord(createCmd()), [F.revision]: String(revision), [F.expireTime]: String(Date.now() + 60_000), ...o });
 
 test("a cached record is returned only at its revision", () => {
   const cache = new RecordCache();
