@@ -8,7 +8,8 @@
  * Sections: baselines (no-op RPC on grpc-js, connect-node, grpc-go), memory (every operation
  * on the memory store, gRPC port, plus the Connect subset), redis (the same on the Redis
  * store, plus Redis calls per RPC), limit (the store limit: the same store calls straight
- * from ioredis), watch (fan-out to 1/100/1000 watchers at 500 changes/s, Redis store).
+ * from ioredis), watch (fan-out to 1/100/1000 watchers at 500 changes/s, Redis store), swarm (a swarm of
+ * 1,000 children vs 1,000 single runs: service CPU per child, bench/swarm.ts).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -20,6 +21,7 @@ import { busySeconds, cpuMeter, pinned, pinning, ROOT, round, rssMiB, run, sleep
 import type { LimitConfig, LimitOp, LimitResult } from "./store-limit.js";
 import { observabilityCost, observabilityTable, type ObservabilityRow } from "./observability-cost.js";
 import { microTable, type MicroRow } from "./observability-micro.js";
+import { swarmSection, swarmTable, type SwarmBenchResult } from "./swarm.js";
 
 // ---------------------------------------------------------------- options
 
@@ -31,7 +33,7 @@ const opt = (name: string) => {
 };
 const QUICK = argv.includes("--quick");
 if (argv.includes("--no-pin")) pinning.enabled = false;
-const SECTIONS = ["baselines", "memory", "connect", "redis", "calls", "limit", "watch", "observability"] as const;
+const SECTIONS = ["baselines", "memory", "connect", "redis", "calls", "limit", "watch", "observability", "swarm"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = opt("only")?.split(",");
 const skip = new Set(opt("skip")?.split(",") ?? []);
@@ -775,11 +777,14 @@ async function main() {
     await section("observability-cpu", async () => void (observabilityCpu = JSON.parse(await run(process.execPath, ["--import", "tsx", "bench/observability-micro.ts", "--json"], { role: "server" }))));
   }
 
+  let swarm: SwarmBenchResult[] | undefined;
+  if (on("swarm")) await section("swarm", async () => void (swarm = await swarmSection(QUICK)));
+
   addRatios();
   const tgt = targets(calls?.ops, watch);
   const elapsedS = round((Date.now() - started) / 1000 - waitedS, 1);
   const loadAfter = os.loadavg().map((x) => round(x, 2));
-  const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, source, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, observability, observabilityCpu, targets: tgt, notes };
+  const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, source, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, observability, observabilityCpu, swarm, targets: tgt, notes };
   mkdirSync(`${ROOT}bench/results`, { recursive: true });
   const file = `${ROOT}bench/results/${date.toISOString().replace(/[:.]/g, "-")}.json`;
   writeFileSync(file, JSON.stringify(result, null, 2));
@@ -816,6 +821,10 @@ async function main() {
   if (observabilityCpu) {
     out.push(`\nCPU per call added by the metric and trace wrappers (handlers over the memory store in one process, no network; median of 5 rounds of 4,000 calls; ${observabilityCpu.exports} OTLP exports)`);
     out.push(microTable(observabilityCpu.rows));
+  }
+  if (swarm) {
+    out.push(`\nA swarm of ${swarm[0]?.n} children vs as many single runs (create, dispatch, StartTask + CompleteTask, end; a no-op engine whose worker reports at once; CPU medians of ${swarm[0]?.rounds} alternating rounds; bench/swarm.ts)`);
+    out.push(swarmTable(swarm));
   }
   if (tgt.length) {
     out.push("\nTargets");
