@@ -25,10 +25,35 @@ type ContainerOptions struct {
 	Close bool
 }
 
-func childTasks(keys []string) []*mageflowv1.ContainerTask {
-	out := make([]*mageflowv1.ContainerTask, len(keys))
+// ContainerTask is one child of a new chain or swarm: an existing signature (ExistingTask) or one created
+// with its container in the same step (InlineTask).
+type ContainerTask = mageflowv1.ContainerTask
+
+// ExistingTask is the existing signature under key as a child.
+func ExistingTask(key string) *ContainerTask {
+	return &mageflowv1.ContainerTask{Source: &mageflowv1.ContainerTask_Key{Key: key}}
+}
+
+// InlineTask is a signature created together with its chain or swarm, with Sign's arguments.
+func InlineTask(taskName string, kwargs map[string]any, opts ...SignOption) (*ContainerTask, error) {
+	kw, err := toStruct(kwargs)
+	if err != nil {
+		return nil, err
+	}
+	cfg := signConfig{req: &mageflowv1.CreateSignatureRequest{TaskName: taskName, Kwargs: kw}}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	return &mageflowv1.ContainerTask{Source: &mageflowv1.ContainerTask_Signature{Signature: cfg.req}}, nil
+}
+
+func childTasks(keys []string) []*ContainerTask {
+	out := make([]*ContainerTask, len(keys))
 	for i, k := range keys {
-		out[i] = &mageflowv1.ContainerTask{Source: &mageflowv1.ContainerTask_Key{Key: k}}
+		out[i] = ExistingTask(k)
 	}
 	return out
 }
@@ -42,12 +67,17 @@ func kwargsStruct(m map[string]any) (*structpb.Struct, error) {
 
 // Chain creates a chain of existing signatures run one after another (MageFlow's chain); run it with RunNoWait.
 func (c *Client) Chain(ctx context.Context, keys []string, o ContainerOptions) (*Container, error) {
+	return c.ChainOf(ctx, childTasks(keys), o)
+}
+
+// ChainOf is Chain with each step an existing signature or an InlineTask.
+func (c *Client) ChainOf(ctx context.Context, tasks []*ContainerTask, o ContainerOptions) (*Container, error) {
 	kw, err := kwargsStruct(o.Kwargs)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := call(c, ctx, c.ctr.CreateChain, &mageflowv1.CreateChainRequest{
-		Tasks: childTasks(keys), Name: o.Name, Kwargs: kw, SuccessCallbacks: o.SuccessCallbacks, ErrorCallbacks: o.ErrorCallbacks,
+		Tasks: tasks, Name: o.Name, Kwargs: kw, SuccessCallbacks: o.SuccessCallbacks, ErrorCallbacks: o.ErrorCallbacks,
 	})
 	if err != nil {
 		return nil, err
@@ -57,12 +87,17 @@ func (c *Client) Chain(ctx context.Context, keys []string, o ContainerOptions) (
 
 // Swarm creates a swarm of existing signatures run in parallel under config (MageFlow's swarm).
 func (c *Client) Swarm(ctx context.Context, keys []string, config *SwarmConfig, o ContainerOptions) (*Container, error) {
+	return c.SwarmOf(ctx, childTasks(keys), config, o)
+}
+
+// SwarmOf is Swarm with each child an existing signature or an InlineTask.
+func (c *Client) SwarmOf(ctx context.Context, tasks []*ContainerTask, config *SwarmConfig, o ContainerOptions) (*Container, error) {
 	kw, err := kwargsStruct(o.Kwargs)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := call(c, ctx, c.ctr.CreateSwarm, &mageflowv1.CreateSwarmRequest{
-		Tasks: childTasks(keys), Name: o.Name, Kwargs: kw, Config: config, SuccessCallbacks: o.SuccessCallbacks, ErrorCallbacks: o.ErrorCallbacks, Close: o.Close,
+		Tasks: tasks, Name: o.Name, Kwargs: kw, Config: config, SuccessCallbacks: o.SuccessCallbacks, ErrorCallbacks: o.ErrorCallbacks, Close: o.Close,
 	})
 	if err != nil {
 		return nil, err
@@ -72,7 +107,12 @@ func (c *Client) Swarm(ctx context.Context, keys []string, config *SwarmConfig, 
 
 // AddSwarmTasks adds children to an open swarm (MageFlow's add_tasks); close closes it in the same step.
 func (c *Client) AddSwarmTasks(ctx context.Context, swarm string, keys []string, close bool) (*Container, error) {
-	resp, err := call(c, ctx, c.ctr.AddSwarmTasks, &mageflowv1.AddSwarmTasksRequest{Key: swarm, Tasks: childTasks(keys), Close: close})
+	return c.AddSwarmTasksOf(ctx, swarm, childTasks(keys), close)
+}
+
+// AddSwarmTasksOf is AddSwarmTasks with each child an existing signature or an InlineTask.
+func (c *Client) AddSwarmTasksOf(ctx context.Context, swarm string, tasks []*ContainerTask, close bool) (*Container, error) {
+	resp, err := call(c, ctx, c.ctr.AddSwarmTasks, &mageflowv1.AddSwarmTasksRequest{Key: swarm, Tasks: tasks, Close: close})
 	if err != nil {
 		return nil, err
 	}

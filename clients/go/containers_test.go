@@ -55,3 +55,47 @@ func TestContainersLive(t *testing.T) {
 		t.Fatalf("container: %v %v", got, err)
 	}
 }
+
+// ChainOf, SwarmOf and AddSwarmTasksOf create inline children in the same step as their container.
+func TestInlineContainerTasksLive(t *testing.T) {
+	addr := startServer(t)
+	c, err := mageflow.Dial(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	inline := func(name string, kwargs map[string]any) *mageflow.ContainerTask {
+		task, err := mageflow.InlineTask(name, kwargs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return task
+	}
+	existing, err := c.Sign(ctx, "fetch", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain, err := c.ChainOf(ctx, []*mageflow.ContainerTask{mageflow.ExistingTask(existing.GetKey()), inline("store", map[string]any{"table": "t"})}, mageflow.ContainerOptions{Kwargs: map[string]any{"tenant": "t1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	step, err := c.LoadSignature(ctx, chain.GetChildKeys()[1])
+	if err != nil || step.GetTaskName() != "store" || step.GetContainerKey() != chain.GetSignature().GetKey() {
+		t.Fatalf("inline step: %v %v", step, err)
+	}
+	if kw := step.GetKwargs().AsMap(); kw["table"] != "t" || kw["tenant"] != "t1" {
+		t.Fatalf("inline step kwargs: %v", kw)
+	}
+	swarm, err := c.SwarmOf(ctx, []*mageflow.ContainerTask{inline("child", map[string]any{"i": 0})}, &mageflow.SwarmConfig{MaxConcurrency: 2}, mageflow.ContainerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := c.AddSwarmTasksOf(ctx, swarm.GetSignature().GetKey(), []*mageflow.ContainerTask{inline("child", map[string]any{"i": 1})}, true)
+	if err != nil || more.GetChildCount() != 2 || !more.GetClosed() {
+		t.Fatalf("added: %v %v", more, err)
+	}
+	if _, err := c.ChainOf(ctx, []*mageflow.ContainerTask{inline("only-one", nil)}, mageflow.ContainerOptions{}); err == nil || !strings.Contains(err.Error(), "InvalidArgument") && !strings.Contains(err.Error(), "INVALID_ARGUMENT") {
+		t.Fatalf("a chain of one step: %v", err)
+	}
+}

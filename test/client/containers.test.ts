@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ContainerKind, createMageflowClient, MageflowError, Status, type MageflowClient } from "../../clients/typescript/src/index.js";
+import { Code, ContainerKind, createMageflowClient, MageflowError, Status, type MageflowClient } from "../../clients/typescript/src/index.js";
 import { startLiveServer, type LiveServer } from "./live-server.js";
 
 let server: LiveServer;
@@ -42,6 +42,28 @@ for (const transport of ["connect", "grpc"] as const) {
       assert.equal(page.children.length, 1);
       assert.ok(page.nextPageToken);
       assert.equal(page.children[0].taskStatus?.status, Status.PENDING);
+    });
+
+    it("inline tasks: a chain, a swarm and addTasks create their children in the same step, mixed with existing ones", async () => {
+      const existing = await client.asign("existing", { kwargs: { own: 1 } });
+      const chain = await client.chain([existing, { taskName: "inline-step", kwargs: { step: 2 }, returnFieldName: "prev" }], { kwargs: { tenant: "t" } });
+      assert.equal(chain.childCount, 2);
+      const [first, second] = await client.loadSignatures(chain.childKeys);
+      assert.equal(first!.key, existing.key);
+      assert.equal(second!.taskName, "inline-step");
+      assert.equal(second!.returnFieldName, "prev");
+      assert.equal(second!.containerKey, chain.signature!.key);
+      assert.deepEqual(second!.kwargs, { step: 2, tenant: "t" });
+
+      const swarm = await client.swarm([{ taskName: "inline-child", kwargs: { i: 0 } }], { maxConcurrency: 2 });
+      const more = await client.addTasks(swarm.signature!, [{ taskName: "inline-child", kwargs: { i: 1 } }, await client.asign("existing-child")], { close: true });
+      assert.equal(more.childCount, 3);
+      assert.equal(more.closed, true);
+      const children = await client.loadSignatures(more.childKeys);
+      assert.deepEqual(children.map((c) => c.taskName), ["inline-child", "inline-child", "existing-child"]);
+      assert.ok(children.every((c) => c.containerKey === swarm.signature!.key));
+
+      await assert.rejects(client.chain([{ taskName: "only-one" }]), (e: MageflowError) => e.code === Code.InvalidArgument);
     });
   });
 }

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
+import grpc
 import pytest
 
 import mageflow_signatures.mageflow as mageflow
-from mageflow_signatures import Client, MageflowError, Status
+from mageflow_signatures import Client, InlineTask, MageflowError, Status
 
 from .conftest import LiveServer
 
@@ -50,3 +51,26 @@ async def test_swarm_takes_tasks_until_closed(live_server: LiveServer, connected
         assert container.signature.task_status.status == Status.PENDING.value
         child = await c.load_signature(added[0])
         assert child.kwargs == {"region": "eu"}
+
+
+async def test_inline_tasks_are_created_with_their_chain_and_swarm(live_server: LiveServer, connected: None) -> None:
+    existing = await mageflow.asign("fetch")
+    chained = await mageflow.chain([existing, mageflow.InlineTask("store", kwargs={"table": "t"}, return_field_name="data")], tenant="t1")
+    async with Client(live_server.grpc_address) as c:
+        container = await c.load_container(chained.key)
+        assert container.child_count == 2
+        step = await c.load_signature(container.child_keys[1])
+        assert step.task_name == "store" and step.return_field_name == "data"
+        assert step.kwargs == {"table": "t", "tenant": "t1"}
+        assert step.container_key == chained.key
+
+        group = await mageflow.swarm([InlineTask("child", kwargs={"i": 0})], config={"max_concurrency": 2})
+        added = await mageflow.add_tasks(group, [InlineTask("child", kwargs={"i": 1}), await mageflow.asign("other")], close=True)
+        assert len(added) == 2
+        children = [await c.load_signature(k) for k in (await c.load_container(group.key)).child_keys]
+        assert [s.task_name for s in children] == ["child", "child", "other"]
+        assert [s.kwargs for s in children[:2]] == [{"i": 0}, {"i": 1}]
+
+        with pytest.raises(MageflowError) as refused:
+            await c.create_chain([InlineTask("only-one")])
+        assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT

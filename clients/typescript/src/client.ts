@@ -25,6 +25,14 @@ export interface MutationOptions {
 
 type KeyLike = string | { key: string };
 
+/** A child created together with its chain or swarm (in the same atomic step): its task name and `asign`'s options. */
+export interface InlineTask extends SignOptions {
+  taskName: string;
+}
+
+/** A child of a chain or swarm: an existing signature (its key, or the signature) or an `InlineTask`. */
+export type ContainerTaskLike = KeyLike | InlineTask;
+
 export interface SignOptions {
   kwargs?: JsonObject | undefined;
   successCallbacks?: KeyLike[] | undefined;
@@ -137,11 +145,14 @@ export class MageflowClient implements AsyncDisposable {
     this.containers = createClient(ContainerService, open.transport);
   }
 
-  /** MageFlow's `chain`: runs `tasks` (at least 2 existing signatures) one after another. Run it with `runNoWait`. */
-  async chain(tasks: KeyLike[], options: ChainOptions = {}): Promise<Container> {
+  /**
+   * MageFlow's `chain`: runs `tasks` (at least 2: existing signatures, or `InlineTask`s created with the chain)
+   * one after another. Run it with `runNoWait`.
+   */
+  async chain(tasks: ContainerTaskLike[], options: ChainOptions = {}): Promise<Container> {
     const r = await mapped(() =>
       this.containers.createChain(compact({
-        tasks: tasks.map((t) => ({ source: { case: "key" as const, value: keyOf(t) } })),
+        tasks: tasks.map(containerTask),
         name: options.name,
         kwargs: options.kwargs,
         successCallbacks: (options.success ?? []).map(keyOf),
@@ -154,11 +165,14 @@ export class MageflowClient implements AsyncDisposable {
     return r.chain!;
   }
 
-  /** MageFlow's `swarm`: runs `tasks` in parallel under `maxConcurrency`; open for `addTasks` unless `close`. */
-  async swarm(tasks: KeyLike[], options: SwarmOptions): Promise<Container> {
+  /**
+   * MageFlow's `swarm`: runs `tasks` (existing signatures, or `InlineTask`s created with the swarm) in parallel
+   * under `maxConcurrency`; open for `addTasks` unless `close`.
+   */
+  async swarm(tasks: ContainerTaskLike[], options: SwarmOptions): Promise<Container> {
     const r = await mapped(() =>
       this.containers.createSwarm(compact({
-        tasks: tasks.map((t) => ({ source: { case: "key" as const, value: keyOf(t) } })),
+        tasks: tasks.map(containerTask),
         name: options.name,
         kwargs: options.kwargs,
         config: {
@@ -178,12 +192,12 @@ export class MageflowClient implements AsyncDisposable {
     return r.swarm!;
   }
 
-  /** MageFlow's `add_tasks`: more children for an open swarm; `close` closes it in the same step. */
-  async addTasks(swarm: KeyLike, tasks: KeyLike[], options: MutationOptions & { close?: boolean } = {}): Promise<Container> {
+  /** MageFlow's `add_tasks`: more children (existing or `InlineTask`s) for an open swarm; `close` closes it in the same step. */
+  async addTasks(swarm: KeyLike, tasks: ContainerTaskLike[], options: MutationOptions & { close?: boolean } = {}): Promise<Container> {
     const r = await mapped(() =>
       this.containers.addSwarmTasks(compact({
         key: keyOf(swarm),
-        tasks: tasks.map((t) => ({ source: { case: "key" as const, value: keyOf(t) } })),
+        tasks: tasks.map(containerTask),
         close: options.close,
         expectedRevision: options.expectedRevision === undefined ? undefined : BigInt(options.expectedRevision),
         lockId: options.lockId,
@@ -215,20 +229,7 @@ export class MageflowClient implements AsyncDisposable {
 
   /** MageFlow's `asign`: creates a signature. */
   async asign(taskName: string, options: SignOptions = {}): Promise<Signature> {
-    const r = await mapped(() =>
-      this.signatures.createSignature(compact({
-        taskName,
-        kwargs: options.kwargs,
-        successCallbacks: (options.successCallbacks ?? []).map(keyOf),
-        errorCallbacks: (options.errorCallbacks ?? []).map(keyOf),
-        taskStatus: options.status === undefined ? undefined : parseStatus(options.status),
-        returnFieldName: options.returnFieldName,
-        inputSchema: options.inputSchema,
-        metadata: options.metadata,
-        requestId: options.requestId,
-        creationTime: ts(options.creationTime),
-      })),
-    );
+    const r = await mapped(() => this.signatures.createSignature(createRequest(taskName, options)));
     return r.signature!;
   }
 
@@ -396,6 +397,28 @@ export function createMageflowClient(options: MageflowClientOptions = {}): Magef
 }
 
 const keyOf = (k: KeyLike) => (typeof k === "string" ? k : k.key);
+
+function createRequest(taskName: string, options: SignOptions) {
+  return compact({
+    taskName,
+    kwargs: options.kwargs,
+    successCallbacks: (options.successCallbacks ?? []).map(keyOf),
+    errorCallbacks: (options.errorCallbacks ?? []).map(keyOf),
+    taskStatus: options.status === undefined ? undefined : parseStatus(options.status),
+    returnFieldName: options.returnFieldName,
+    inputSchema: options.inputSchema,
+    metadata: options.metadata,
+    requestId: options.requestId,
+    creationTime: ts(options.creationTime),
+  });
+}
+
+/** An existing signature (a key, or an object with one) by key; an `InlineTask` created with its container. */
+function containerTask(t: ContainerTaskLike) {
+  if (typeof t === "string" || "key" in t) return { source: { case: "key" as const, value: keyOf(t) } };
+  const { taskName, ...options } = t;
+  return { source: { case: "signature" as const, value: createRequest(taskName, options) } };
+}
 const ts = (d: Date | undefined): Timestamp | undefined => (d ? timestampFromDate(d) : undefined);
 const cond = (o: MutationOptions) => ({ expectedRevision: o.expectedRevision === undefined ? undefined : BigInt(o.expectedRevision), lockId: o.lockId });
 

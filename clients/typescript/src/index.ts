@@ -1,6 +1,6 @@
 /// <reference lib="esnext.disposable" />
 export { createMageflowClient, MageflowClient } from "./client.js";
-export type { ChainOptions, SwarmOptions } from "./client.js";
+export type { ChainOptions, ContainerTaskLike, InlineTask, SwarmOptions } from "./client.js";
 export type { Container, ContainerSummary, SwarmConfig } from "../../../gen/ts/mageflow/v1/container_pb.js";
 export type {
   ListOptions,

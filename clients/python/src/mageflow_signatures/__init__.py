@@ -40,6 +40,7 @@ from .errors import (
 from .types import (
     DispatchState,
     EventType,
+    InlineTask,
     ListPage,
     RemoveResult,
     RunResult,
@@ -58,6 +59,7 @@ from ._version import __version__
 __all__ = [
     "__version__",
     "Client",
+    "InlineTask",
     "Lock",
     "Watch",
     "RetryPolicy",

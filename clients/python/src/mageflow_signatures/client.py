@@ -50,6 +50,7 @@ from ._defaults import (
 )
 from .errors import MageflowError, NotFound, from_rpc_error
 from .types import (
+    InlineTask,
     JSONObject,
     ListPage,
     RemoveResult,
@@ -277,7 +278,7 @@ class Client:
 
     async def create_chain(
         self,
-        tasks: Iterable[Union[str, Signature]],
+        tasks: Iterable[Union[str, Signature, InlineTask]],
         *,
         name: str = "",
         kwargs: Optional[Mapping[str, Any]] = None,
@@ -285,11 +286,12 @@ class Client:
         error_callbacks: Iterable[Union[str, Signature]] = (),
         request_id: str = "",
     ) -> Signature:
-        """Creates a chain of at least two existing signatures (``CreateChain``; docs/containers.md).
+        """Creates a chain of at least two steps (``CreateChain``; docs/containers.md): existing signatures (keys
+        or :class:`Signature`), or :class:`InlineTask` created with the chain in the same step.
 
         Returns the chain's own signature: run it with :meth:`run` (its first step gets the message)."""
         req = ctr.CreateChainRequest(
-            tasks=[ctr.ContainerTask(key=_key(t)) for t in tasks],
+            tasks=[_container_task(t) for t in tasks],
             name=name,
             success_callbacks=[_key(c) for c in success_callbacks],
             error_callbacks=[_key(c) for c in error_callbacks],
@@ -303,7 +305,7 @@ class Client:
 
     async def create_swarm(
         self,
-        tasks: Iterable[Union[str, Signature]] = (),
+        tasks: Iterable[Union[str, Signature, InlineTask]] = (),
         *,
         max_concurrency: int,
         stop_after_n_failures: int = 0,
@@ -317,9 +319,9 @@ class Client:
         request_id: str = "",
     ) -> Signature:
         """Creates a swarm (``CreateSwarm``): at most ``max_concurrency`` children run at once; it ends once
-        closed and every child has ended. Returns the swarm's own signature."""
+        closed and every child has ended. ``tasks`` as in :meth:`create_chain`. Returns the swarm's own signature."""
         req = ctr.CreateSwarmRequest(
-            tasks=[ctr.ContainerTask(key=_key(t)) for t in tasks],
+            tasks=[_container_task(t) for t in tasks],
             name=name,
             config=container_pb2.SwarmConfig(
                 max_concurrency=max_concurrency,
@@ -338,10 +340,11 @@ class Client:
         resp = await self._call(self._ctr_stub.CreateSwarm, req)
         return Signature.from_proto(resp.swarm.signature)
 
-    async def add_swarm_tasks(self, key: str, tasks: Iterable[Union[str, Signature]], *, close: bool = False) -> List[str]:
-        """Adds children to an open swarm (``AddSwarmTasks``); returns their keys. A closed swarm refuses (SWARM_CLOSED)."""
+    async def add_swarm_tasks(self, key: str, tasks: Iterable[Union[str, Signature, InlineTask]], *, close: bool = False) -> List[str]:
+        """Adds children (existing or :class:`InlineTask`) to an open swarm (``AddSwarmTasks``); returns their keys.
+        A closed swarm refuses (SWARM_CLOSED)."""
         self._connect()
-        req = ctr.AddSwarmTasksRequest(key=key, tasks=[ctr.ContainerTask(key=_key(t)) for t in tasks], close=close)
+        req = ctr.AddSwarmTasksRequest(key=key, tasks=[_container_task(t) for t in tasks], close=close)
         resp = await self._call(self._ctr_stub.AddSwarmTasks, req)
         return list(resp.added_keys)
 
@@ -672,6 +675,21 @@ def _status_value(value: StatusLike) -> Any:
 
 def _key(value: Union[str, Signature]) -> str:
     return value.key if isinstance(value, Signature) else value
+
+
+def _container_task(t: Union[str, Signature, InlineTask]) -> ctr.ContainerTask:
+    if not isinstance(t, InlineTask):
+        return ctr.ContainerTask(key=_key(t))
+    req = svc.CreateSignatureRequest(
+        task_name=t.task_name,
+        success_callbacks=list(t.success_callbacks),
+        error_callbacks=list(t.error_callbacks),
+        return_field_name=t.return_field_name or "",
+        metadata=dict(t.metadata or {}),
+    )
+    if t.kwargs is not None:
+        req.kwargs.CopyFrom(to_struct(t.kwargs))
+    return ctr.ContainerTask(signature=req)
 
 
 class Lock:

@@ -186,6 +186,19 @@ def to_duration(value: Union[float, int, timedelta]) -> duration_pb2.Duration:
 
 
 @dataclass(frozen=True)
+class InlineTask:
+    """A child created together with its chain or swarm, in the same atomic step (``ContainerTask.signature``):
+    the task name and what :meth:`Client.asign` takes. Callbacks are keys of existing signatures."""
+
+    task_name: str
+    kwargs: Optional[Mapping[str, Any]] = None
+    success_callbacks: "tuple[str, ...]" = ()
+    error_callbacks: "tuple[str, ...]" = ()
+    return_field_name: Optional[str] = None
+    metadata: Optional[Mapping[str, str]] = None
+
+
+@dataclass(frozen=True)
 class TaskError:
     """An error a worker reported for a run."""
 

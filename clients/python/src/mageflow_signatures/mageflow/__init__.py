@@ -31,7 +31,7 @@ from .signature.creator import (
     suspend,
 )
 from .differences import DIFFERENCES
-from .signature.container import add_tasks, chain, close_swarm, swarm
+from .signature.container import InlineTask, add_tasks, chain, close_swarm, swarm
 from .signature.model import TaskIdentifierType, TaskSignature
 from .signature.status import PauseActionTypes, SignatureStatus, TaskStatus
 
@@ -47,6 +47,7 @@ __all__ = [
     "remove",
     "delete_signature",
     "lock_task",
+    "InlineTask",
     "chain",
     "swarm",
     "add_tasks",

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from typing import Any, Iterable, List, Optional, Union
 
+from ...types import InlineTask
 from ..connection import get_client
 from ..differences import explained
 from .model import TaskIdentifierType, TaskSignature
 
-__all__ = ["chain", "swarm", "add_tasks", "close_swarm"]
+__all__ = ["chain", "swarm", "add_tasks", "close_swarm", "InlineTask"]
 
 TaskLike = Union[TaskIdentifierType, TaskSignature]
+# A child: an existing signature, or an InlineTask created with its chain or swarm.
+ChildLike = Union[TaskLike, InlineTask]
 
 
 def _key(t: TaskLike) -> str:
     return t if isinstance(t, str) else t.key
+
+
+def _child(t: ChildLike) -> Union[str, InlineTask]:
+    return t if isinstance(t, InlineTask) else _key(t)
 
 
 def _keys(ts: Optional[Union[TaskLike, Iterable[TaskLike]]]) -> List[str]:
@@ -26,22 +33,23 @@ def _keys(ts: Optional[Union[TaskLike, Iterable[TaskLike]]]) -> List[str]:
 
 
 async def chain(
-    tasks: Iterable[TaskLike],
+    tasks: Iterable[ChildLike],
     name: Optional[str] = None,
     error: Optional[TaskLike] = None,
     success: Optional[TaskLike] = None,
     **kwargs: Any,
 ) -> TaskSignature:
     """MageFlow's ``chain``: at least two signatures run one after another, each receiving the previous
-    result; ``kwargs`` reach every step. Returns the chain's signature: ``await c.aio_run_no_wait(msg)``."""
+    result; ``kwargs`` reach every step. A step is a signature or an :class:`InlineTask` created with the chain.
+    Returns the chain's signature: ``await c.aio_run_no_wait(msg)``."""
     with explained():
         sig = await get_client().create_chain(
-            [_key(t) for t in tasks], name=name or "", kwargs=kwargs, success_callbacks=_keys(success), error_callbacks=_keys(error)
+            [_child(t) for t in tasks], name=name or "", kwargs=kwargs, success_callbacks=_keys(success), error_callbacks=_keys(error)
         )
     return TaskSignature(sig)
 
 
-async def swarm(tasks: Optional[Iterable[TaskLike]] = None, task_name: Optional[str] = None, **options: Any) -> TaskSignature:
+async def swarm(tasks: Optional[Iterable[ChildLike]] = None, task_name: Optional[str] = None, **options: Any) -> TaskSignature:
     """MageFlow's ``swarm``: tasks run in parallel under ``config`` (``max_concurrency``,
     ``stop_after_n_failures``, ``max_tasks``, ``send_swarm_message_to_return_field``), as a dict or keyword
     options; ``success_callbacks``/``error_callbacks``, ``is_swarm_closed``; every other option is a kwarg."""
@@ -56,7 +64,7 @@ async def swarm(tasks: Optional[Iterable[TaskLike]] = None, task_name: Optional[
     kwargs.update(options)
     with explained():
         sig = await get_client().create_swarm(
-            [_key(t) for t in tasks or []],
+            [_child(t) for t in tasks or []],
             max_concurrency=int(config.get("max_concurrency") or 1),
             stop_after_n_failures=int(config.get("stop_after_n_failures") or 0),
             max_tasks=int(config.get("max_tasks") or 0),
@@ -70,10 +78,11 @@ async def swarm(tasks: Optional[Iterable[TaskLike]] = None, task_name: Optional[
     return TaskSignature(sig)
 
 
-async def add_tasks(swarm_signature: TaskLike, tasks: Iterable[TaskLike], close: bool = False) -> List[str]:
-    """MageFlow's ``swarm.add_tasks``; a closed swarm refuses (``SWARM_CLOSED``) instead of taking them."""
+async def add_tasks(swarm_signature: TaskLike, tasks: Iterable[ChildLike], close: bool = False) -> List[str]:
+    """MageFlow's ``swarm.add_tasks`` (signatures or :class:`InlineTask`); a closed swarm refuses
+    (``SWARM_CLOSED``) instead of taking them."""
     with explained():
-        return await get_client().add_swarm_tasks(_key(swarm_signature), [_key(t) for t in tasks], close=close)
+        return await get_client().add_swarm_tasks(_key(swarm_signature), [_child(t) for t in tasks], close=close)
 
 
 async def close_swarm(swarm_signature: TaskLike) -> None:
