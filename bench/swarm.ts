@@ -42,6 +42,8 @@ export interface SwarmBenchRow {
   redisMs: number;
   /** Service CPU (with redis-server's) per child / signature, µs. */
   serviceUsPer: number;
+  /** Each round's service + redis CPU ms, in order. */
+  rounds: number[];
 }
 export interface SwarmBenchResult {
   n: number;
@@ -177,7 +179,8 @@ export async function swarmBench(o: { n: number; c: number; rounds: number; redi
   const r1 = (x: number) => Math.round(x * 10) / 10;
   const rows = (["singles", "swarm"] as Mode[]).map((mode) => {
     const m = (f: keyof Sample) => r1(median(samples[mode].map((s) => s[f])));
-    return { store, mode, wallMs: m("wallMs"), serviceMs: m("serviceMs"), driverMs: m("driverMs"), redisMs: m("redisMs"), serviceUsPer: r1(((m("serviceMs") + m("redisMs")) * 1000) / o.n) };
+    const rounds = samples[mode].map((x) => Math.round(x.serviceMs + x.redisMs));
+    return { store, mode, wallMs: m("wallMs"), serviceMs: m("serviceMs"), driverMs: m("driverMs"), redisMs: m("redisMs"), serviceUsPer: r1(((m("serviceMs") + m("redisMs")) * 1000) / o.n), rounds };
   });
   const [s, w] = rows as [SwarmBenchRow, SwarmBenchRow];
   const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -185,13 +188,13 @@ export async function swarmBench(o: { n: number; c: number; rounds: number; redi
 }
 
 export function swarmTable(results: SwarmBenchResult[]): string {
-  const out = ["  store   what                         wall ms  service CPU ms  redis CPU ms  service+redis CPU µs each  driver CPU ms   swarm ÷ singles: wall  service+redis CPU"];
+  const out = ["  store   what                         wall ms  service CPU ms  redis CPU ms  service+redis CPU µs each  driver CPU ms   swarm ÷ singles: wall  service+redis CPU   service+redis CPU ms by round"];
   for (const r of results) {
     const ratio = r.ratios[0]!;
     for (const row of r.rows) {
       const what = row.mode === "swarm" ? `one swarm of ${r.n} (c=${r.concurrency})` : `${r.n} single runs (c=${r.concurrency})`;
-      const ratios = row.mode === "swarm" ? `${String(ratio.wall).padStart(24)}  ${String(ratio.service).padStart(17)}` : "";
-      out.push(`  ${row.store.padEnd(6)}  ${what.padEnd(27)}  ${String(row.wallMs).padStart(7)}  ${String(row.serviceMs).padStart(14)}  ${String(row.redisMs).padStart(12)}  ${String(row.serviceUsPer).padStart(25)}  ${String(row.driverMs).padStart(13)}${ratios}`);
+      const ratios = row.mode === "swarm" ? `${String(ratio.wall).padStart(24)}  ${String(ratio.service).padStart(17)}` : " ".repeat(43);
+      out.push(`  ${row.store.padEnd(6)}  ${what.padEnd(27)}  ${String(row.wallMs).padStart(7)}  ${String(row.serviceMs).padStart(14)}  ${String(row.redisMs).padStart(12)}  ${String(row.serviceUsPer).padStart(25)}  ${String(row.driverMs).padStart(13)}${ratios}   ${row.rounds.join(" ")}`);
     }
   }
   return out.join("\n");
@@ -199,7 +202,7 @@ export function swarmTable(results: SwarmBenchResult[]): string {
 
 /** The `swarm` section of `npm run bench`: the memory store, then the Redis store (a private redis-server). */
 export async function swarmSection(quick: boolean): Promise<SwarmBenchResult[]> {
-  const args = ["--import", "tsx", "bench/swarm.ts", "--json", "--rounds", quick ? "1" : "3"];
+  const args = ["--import", "tsx", "bench/swarm.ts", "--json", "--rounds", quick ? "1" : "5"];
   const out = [JSON.parse(await run(process.execPath, args, { timeoutMs: 300_000 })) as SwarmBenchResult];
   const redis = await startRedis();
   try {
