@@ -129,6 +129,20 @@ export const F = {
 
 export type FlatRecord = Record<string, string>;
 
+/**
+ * Fields an event's record leaves out: a container's children and the results its swarm has gathered so far.
+ * No event consumer reads them (a Signature has neither; ContainerService reads the stored container), and they
+ * grow with every child, so a container's events would make a swarm's history quadratic in its size.
+ */
+export const EVENT_OMITTED_FIELDS: readonly string[] = [F.children, F.results];
+
+/** `h` without the EVENT_OMITTED_FIELDS (a copy). */
+export function eventFlat(h: FlatRecord): FlatRecord {
+  const out = { ...h };
+  for (const f of EVENT_OMITTED_FIELDS) delete out[f];
+  return out;
+}
+
 /** The flat layout of a new signature, as both stores write it on create. */
 export function newFlatRecord(c: {
   key: string;

@@ -1,7 +1,7 @@
 import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
 import type { JsonObject } from "../../core/json.js";
 import { IN_FLIGHT, isDispatchable, isTerminal, newRunState, PARKING, RUN_STEPS, RUNNABLE, type Status } from "../../core/status.js";
-import { decodeRecord, DispatchState, F, type FlatRecord } from "../record.js";
+import { decodeRecord, DispatchState, eventFlat, F, type FlatRecord } from "../record.js";
 import type * as S from "../store.js";
 import { num, type MemoryState } from "./memory-state.js";
 
@@ -144,7 +144,7 @@ export class Tx {
         type: e.type,
         key: e.key,
         time: e.time,
-        record: decodeRecord({ ...e.flat }, e.time),
+        record: decodeRecord(eventFlat(e.flat), e.time),
       }));
     });
   }

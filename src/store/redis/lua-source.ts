@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
 import { ContainerKind } from "../../../gen/ts/mageflow/v1/signature_pb.js";
 import { CANCEL_ON_DISPATCH, DISPATCHABLE, IN_FLIGHT, PARKING, RUN_STEPS, RUNNABLE, START_SKIP_REASONS, TERMINAL, TRANSITIONS, containerRule, type Status } from "../../core/status.js";
-import { DispatchState, F } from "../record.js";
+import { DispatchState, EVENT_OMITTED_FIELDS, F } from "../record.js";
 import { OUTBOX_GROUP } from "./keys.js";
 
 const COMMANDS_DIR = new URL("./commands/", import.meta.url);
@@ -62,6 +62,7 @@ export function constantsLua(): string {
     `local DS = { ${numbers(DispatchState)} }`,
     `local EV = { ${numbers(EventType)} }`,
     `local F = { ${fields} }`,
+    `local EVENT_OMITTED = { ${EVENT_OMITTED_FIELDS.map((f) => `['${f}'] = true`).join(", ")} }`,
     `local OUTBOX_GROUP = '${OUTBOX_GROUP}'`,
     `local TERMINAL = ${set(TERMINAL)}`,
     `local RUNNABLE = ${set(RUNNABLE)}`,

@@ -3,6 +3,7 @@
 --   DS                  DispatchState enum, name -> number (gen/ts/mageflow/v1/signature_pb.ts)
 --   EV                  EventType enum, name -> number (gen/ts/mageflow/v1/event_pb.ts)
 --   F                   the flat record's field names, e.g. F.status = 'st' (F of src/store/record.ts)
+--   EVENT_OMITTED       field names an event's record leaves out (EVENT_OMITTED_FIELDS of src/store/record.ts)
 --   OUTBOX_GROUP        the dispatchers' consumer group of the outbox stream (src/store/redis/keys.ts)
 -- The status sets and rules of src/core/status.ts, where each is explained (sets are status -> true):
 --   TERMINAL            statuses a signature ends in

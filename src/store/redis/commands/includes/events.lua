@@ -14,16 +14,19 @@ end
 
 local function history_bytes_key() return PREFIX .. 'history:bytes' end
 
--- Entry id `<revision>-<n>`; fields type, key, time, the whole flat record, and sz: the entry's size
--- (its field names and values), which the history's byte count adds up (redis-events.ts counts the same).
+-- Entry id `<revision>-<n>`; fields type, key, time, the flat record but its EVENT_OMITTED fields, and sz:
+-- the entry's size (its field names and values), which the history's byte count adds up (redis-events.ts
+-- counts the same).
 local function append_event(revision, n, e)
   local args = { 'XADD', EVENTS_KEY, revision .. '-' .. n, 'type', int(e.type), 'key', e.h[F.key], 'time', int(NOW) }
   local size = 0
   for i = 4, #args do size = size + #args[i] end
   for f, v in pairs(e.h) do
-    args[#args + 1] = f
-    args[#args + 1] = v
-    size = size + #f + #v
+    if not EVENT_OMITTED[f] then
+      args[#args + 1] = f
+      args[#args + 1] = v
+      size = size + #f + #v
+    end
   end
   size = size + 2 + #tostring(size) + 2
   args[#args + 1] = 'sz'
