@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/slow-watchers.ts [--watchers 1000] [--stalled 100] [--rate 500] [--seconds 30]`
+ * `npx tsx bench/slow-watchers.ts [--watchers 1000] [--stalled 100] [--rate 500] [--seconds 30] [--cpu-prof DIR]`
  *
  * The watch load test of docs/security.md: on the Redis store, `watchers` streams of which
  * `stalled` are opened and never read, a writer at `rate` changes/s for `seconds`. Measures the
@@ -12,7 +12,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SignatureService } from "../gen/ts/mageflow/v1/signature_service_pb.js";
 import { body } from "./lib/bodies.js";
-import { ROOT, rssMiB, run, sleep, startRedis, startService } from "./lib/proc.js";
+import { cpuMeter, ROOT, rssMiB, run, sleep, startRedis, startService } from "./lib/proc.js";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: number) => {
@@ -24,10 +24,12 @@ const STALLED = opt("stalled", 100);
 const RATE = opt("rate", 500);
 const SECONDS = opt("seconds", 30);
 const KWARGS_BYTES = opt("kwargs-bytes", 2000);
+/** `--cpu-prof DIR`: the server writes a CPU profile there (read it with `npx tsx bench/profile.ts --analyze FILE`). */
+const CPU_PROF = argv.includes("--cpu-prof") ? argv[argv.indexOf("--cpu-prof") + 1] : undefined;
 
 await run("go", ["build", "-o", `${ROOT}bench/go-noop/bin/`, "./cmd/..."], { cwd: `${ROOT}bench/go-noop` });
 const redis = await startRedis();
-const server = await startService({ redisUrl: redis.url });
+const server = await startService({ redisUrl: redis.url, cpuProfDir: CPU_PROF });
 try {
   const client = createClient(SignatureService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }));
   const keys: string[] = [];
@@ -56,6 +58,15 @@ try {
   // The writer: RATE updates a second, each one revision, spread over SECONDS.
   let rssPeak = rssIdle;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(server.pid))), 250);
+  // What the server's memory is made of (heap vs buffers outside it), at the sample with the largest RSS.
+  let breakdown: Record<string, number> = {};
+  const memory = setInterval(() => {
+    const rss = rssMiB(server.pid);
+    void heapMiB(server.httpPort).then((m) => {
+      if (rss >= (breakdown.rssMiB ?? 0)) breakdown = { rssMiB: Math.round(rss), ...m };
+    });
+  }, 1000);
+  const cpu = cpuMeter({ server: server.pid, watchers: watchers.pid });
   const blob = "x".repeat(KWARGS_BYTES);
   const t0 = performance.now();
   let written = 0;
@@ -80,10 +91,12 @@ try {
   }
   await Promise.all(inFlight);
   const writeS = (performance.now() - t0) / 1000;
+  const cpuWhileWriting = cpu();
   // The readers end once each has received the last revision (or after two minutes).
   watchers.stdin.end(`${lastRevision}\n`);
   const result = JSON.parse((await finished).trim().split("\n").pop()!) as Record<string, unknown>;
   clearInterval(sampler);
+  clearInterval(memory);
   const summary = {
     watchers: WATCHERS,
     stalled: STALLED,
@@ -101,12 +114,25 @@ try {
     deliveredPerS: Math.round(result.eventsPerS as number),
     catchUpS: Math.round(((performance.now() - t0) / 1000 - writeS) * 10) / 10,
     p99Ms: result.p99Ms,
+    memoryAtPeak: breakdown,
+    cpuWhileWriting,
   };
   console.log(JSON.stringify(summary));
   const ok = result.outOfOrder === 0 && result.gaps === 0 && (result.lastRevisionMin as number) >= lastRevision;
   if (!ok) console.error(`a reading watcher missed, repeated or reordered events, or did not reach the last revision\n${server.stderr().slice(-3000)}`);
   process.exitCode = ok ? 0 : 1;
 } finally {
-  await server.stop?.();
+  await server.stop?.(CPU_PROF ? 30_000 : undefined);
   await redis.stop?.();
+}
+
+/** The server's V8 heap and the memory outside it (Buffers, HTTP/2 buffers), in MiB, from its /metrics. */
+async function heapMiB(httpPort: number): Promise<Record<string, number>> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    const get = (name: string) => Math.round(Number(new RegExp(`^${name} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 2 ** 20);
+    return { heapUsedMiB: get("nodejs_heap_size_used_bytes"), heapTotalMiB: get("nodejs_heap_size_total_bytes"), externalMiB: get("nodejs_external_memory_bytes") };
+  } catch {
+    return {};
+  }
 }

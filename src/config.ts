@@ -34,6 +34,8 @@ export interface Config {
   watchBuffer: number;
   /** Bytes of events all watch queues of the process may hold together. */
   watchMemoryBudget: number;
+  /** Bytes one watch stream may have written and not yet sent (its client reads slowly or not at all). */
+  watchStreamBufferBytes: number;
   dispatchWaitMs: number;
   dispatchClaimIdleMs: number;
   /** Following triggered runs at the engine (docs/hatchet.md, reconciliation). */
@@ -159,6 +161,7 @@ export const SETTINGS = {
   requestIdTtl: ["REQUEST_ID_TTL", duration, "24h"],
   watchBuffer: ["WATCH_BUFFER", positiveInt, "10000"],
   watchMemoryBudget: ["WATCH_MEMORY_BUDGET", positiveInt, String(32 * 1024 * 1024)],
+  watchStreamBufferBytes: ["WATCH_STREAM_BUFFER_BYTES", positiveInt, String(256 * 1024)],
   dispatchWait: ["DISPATCH_WAIT", duration, "2s"],
   dispatchClaimIdle: ["DISPATCH_CLAIM_IDLE", duration, "15s"],
   reconcileInterval: ["RECONCILE_INTERVAL", duration, "5s"],
@@ -246,6 +249,7 @@ export function loadConfig(flags: Partial<Record<SettingName, string>>, env: Nod
     requestIdTtlMs: v.requestIdTtl as number,
     watchBuffer: v.watchBuffer as number,
     watchMemoryBudget: v.watchMemoryBudget as number,
+    watchStreamBufferBytes: v.watchStreamBufferBytes as number,
     dispatchWaitMs: v.dispatchWait as number,
     dispatchClaimIdleMs: v.dispatchClaimIdle as number,
     reconcile: {

@@ -15,22 +15,26 @@ export function addGrpcService<S extends DescService>(
   impl: ServiceImpl<S>,
   /** Faster encoders of some methods' responses, by method local name. */
   encoders: Record<string, (msg: never) => Uint8Array> = {},
+  /** How many bytes a server stream may have written and not yet taken by its transport. */
+  writes: StreamWrites = { perStream: Infinity },
 ) {
   const definition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const m of service.methods) {
     const streaming = m.methodKind === "server_streaming";
+    const encode = (encoders[m.localName] ? (msg: never) => toBuffer(encoders[m.localName](msg)) : serializer(m.output)) as (v: unknown) => Buffer;
     definition[m.localName] = {
       path: `/${service.typeName}/${m.name}`,
       requestStream: false,
       responseStream: streaming,
       requestSerialize: serializer(m.input) as (v: unknown) => Buffer,
       requestDeserialize: (b: Buffer) => fromBinary(m.input, b),
-      responseSerialize: (encoders[m.localName] ? (msg: never) => toBuffer(encoders[m.localName](msg)) : serializer(m.output)) as (v: unknown) => Buffer,
+      // A stream's messages are encoded by its handler, which counts their bytes.
+      responseSerialize: (streaming ? (b: Buffer) => b : encode) as (v: unknown) => Buffer,
       responseDeserialize: (b: Buffer) => fromBinary(m.output, b),
     };
     const fn = (impl as unknown as Record<string, (req: unknown, ctx: unknown) => unknown>)[m.localName].bind(impl);
-    handlers[m.localName] = streaming ? streamHandler(service, m, fn) : unaryHandler(service, m, fn);
+    handlers[m.localName] = streaming ? streamHandler(service, m, fn, encode, writes) : unaryHandler(service, m, fn);
   }
   server.addService(definition as grpc.ServiceDefinition, handlers);
 }
@@ -117,13 +121,50 @@ function unaryHandler(service: DescService, m: DescMethod, fn: (req: unknown, ct
   };
 }
 
-function streamHandler(service: DescService, m: DescMethod, fn: (req: unknown, ctx: unknown) => unknown): grpc.handleServerStreamingCall<unknown, unknown> {
+export interface StreamWrites {
+  /**
+   * Bytes one stream may have written and not yet handed to the network (a client that reads
+   * slowly, or never, leaves them in the process): beyond that it waits, and pulls no more
+   * messages. A message bigger than this is written alone.
+   */
+  perStream: number;
+  /** Told of every stream's bytes as they are written (+n) and taken by the transport or dropped (-n). */
+  account?(n: number): void;
+}
+
+function streamHandler(
+  service: DescService,
+  m: DescMethod,
+  fn: (req: unknown, ctx: unknown) => unknown,
+  encode: (msg: unknown) => Buffer,
+  writes: StreamWrites,
+): grpc.handleServerStreamingCall<unknown, unknown> {
   return (call) => {
     const ctx = new GrpcHandlerContext(service, m, call);
+    let pending = 0;
+    let wake: (() => void) | undefined;
+    const written = (n: number) => {
+      pending += n;
+      writes.account?.(n);
+    };
+    // A cancelled call's writes never complete: what it still held is released at once.
+    call.once("cancelled", () => {
+      written(-pending);
+      wake?.();
+    });
     (async () => {
       for await (const res of fn(call.request, ctx) as AsyncIterable<unknown>) {
         if (call.cancelled) break;
-        if (!call.write(res)) await new Promise((r) => call.once("drain", r));
+        const bytes = encode(res);
+        while (pending > 0 && pending + bytes.length > writes.perStream && !call.cancelled) await new Promise<void>((r) => (wake = r));
+        if (call.cancelled) break;
+        const n = bytes.length;
+        written(n);
+        call.write(bytes, () => {
+          if (call.cancelled) return;
+          written(-n);
+          wake?.();
+        });
       }
       call.end();
     })()

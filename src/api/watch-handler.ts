@@ -43,7 +43,7 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
     // An event is new to the watcher unless the snapshot already showed its signature at that revision or later.
     const wanted = (e: StoredEvent) => !((shown.get(e.key) ?? 0) >= e.revision) && (unfiltered || matches(e));
     if (req.startRevision > 0n) {
-      yield* replay(deps, Number(req.startRevision), sub.since, matches);
+      yield* replay(deps, Number(req.startRevision), sub.since, matches, unfiltered);
     } else if (req.sendInitial) {
       for await (const page of snapshot(deps, filter)) {
         for (const r of page) shown.set(r.key, r.revision);
@@ -65,7 +65,7 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
         // (REVISION_COMPACTED if that is gone), then takes live events again.
         sub.close();
         sub = deps.hub.subscribe();
-        yield* replay(deps, last + 1, sub.since, wanted);
+        yield* replay(deps, last + 1, sub.since, wanted, unfiltered && shown.size === 0);
         last = Math.max(last, sub.since);
         quietSince = Date.now();
         continue;
@@ -100,13 +100,15 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
 /**
  * Events from `start` to `until` read from the store's history a few at a time (reads shared
  * between streams at the same revision, at most 8 at once), sent in messages of about MAX_MESSAGE_BYTES at most.
+ * When every event is wanted (`all`), streams reading the same range share its reply and so its encoding.
  */
-async function* replay(deps: ApiDeps, start: number, until: number, matches: (e: StoredEvent) => boolean): AsyncGenerator<Response> {
+async function* replay(deps: ApiDeps, start: number, until: number, matches: (e: StoredEvent) => boolean, all: boolean): AsyncGenerator<Response> {
   const oldest = await deps.store.events.oldestRevision();
   if (start < oldest && start <= until) throw compacted(start, oldest);
   let from = start;
   while (from <= until) {
-    const batch = (await sharedRange(deps.store, from, REPLAY_CHUNK)).filter((e) => e.revision <= until);
+    let batch = await sharedRange(deps.store, from, REPLAY_CHUNK);
+    if (batch.length > 0 && batch[batch.length - 1].revision > until) batch = batch.filter((e) => e.revision <= until);
     // Every revision up to `until` has events: a missing `from` was trimmed while we read.
     if (batch.length === 0 || batch[0].revision > from) {
       const now = await deps.store.events.oldestRevision();
@@ -114,6 +116,11 @@ async function* replay(deps: ApiDeps, start: number, until: number, matches: (e:
       if (batch.length === 0) break;
     }
     const upto = batch[batch.length - 1].revision;
+    if (all && batchBytes(batch) <= MAX_MESSAGE_BYTES) {
+      yield batchResponse(batch);
+      from = upto + 1;
+      continue;
+    }
     const parts = bySize(batch.filter(matches));
     for (let i = 0; i < parts.length; i++) {
       yield { events: parts[i].map(eventMessage), revision: BigInt(i === parts.length - 1 ? upto : parts[i][parts[i].length - 1].revision) };

@@ -9,7 +9,7 @@ import {
 } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { ContainerService } from "../../gen/ts/mageflow/v1/container_service_pb.js";
 import { WorkerService } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
-import { addGrpcService } from "../api/grpc-adapter.js";
+import { addGrpcService, type StreamWrites } from "../api/grpc-adapter.js";
 import { signatureResponseEncoder } from "../api/signature-cache.js";
 import { encodeWatchResponse } from "../api/event-cache.js";
 import type { Config } from "../config.js";
@@ -31,7 +31,7 @@ export interface Listener {
 }
 
 /** The native gRPC port: both services, standard health and reflection (those two need no token). */
-export async function startGrpcListener(config: Config, impls: Impls, health: HealthMonitor): Promise<Listener> {
+export async function startGrpcListener(config: Config, impls: Impls, health: HealthMonitor, writes?: StreamWrites): Promise<Listener> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": drainLimit(config.maxRequestBytes),
     interceptors: [transportErrors(config.maxRequestBytes)],
@@ -42,9 +42,9 @@ export async function startGrpcListener(config: Config, impls: Impls, health: He
     getSignature: signatureResponseEncoder(GetSignatureResponseSchema),
     batchGetSignatures: signatureResponseEncoder(BatchGetSignaturesResponseSchema),
     listSignatures: signatureResponseEncoder(ListSignaturesResponseSchema),
-  });
-  addGrpcService(hardened, WorkerService, impls.workers);
-  addGrpcService(hardened, ContainerService, impls.containers);
+  }, writes);
+  addGrpcService(hardened, WorkerService, impls.workers, {}, writes);
+  addGrpcService(hardened, ContainerService, impls.containers, {}, writes);
   health.grpc.addToServer(server);
   reflectionFor([SignatureService, WorkerService, ContainerService]).addToServer(server);
 

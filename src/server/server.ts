@@ -67,6 +67,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
   const dispatcher = o.dispatcher ?? (hatchet ? new HatchetDispatcher(hatchet) : new RecordingDispatcher());
   const tracing = await startTracing(o.env ?? process.env);
 
+  const watchBudget = new WatchBudget(config.watchMemoryBudget);
   const namespaces = new NamespaceRegistry({
     redisUrl: config.redisUrl,
     prefix: config.redisPrefix,
@@ -81,7 +82,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
       ...(config.redisWait && { waitReplicas: config.redisWait }),
     },
     watchBuffer: config.watchBuffer,
-    watchBudget: new WatchBudget(config.watchMemoryBudget),
+    watchBudget,
     dispatchClaimIdleMs: config.dispatchClaimIdleMs,
     reconcile: hasRunStatus(dispatcher) ? { ...config.reconcile, source: dispatcher } : undefined,
     dispatchWaitMs: config.dispatchWaitMs,
@@ -120,6 +121,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
     config,
     { signatures: observedService(SignatureService, impls.signatures, "grpc"), workers: observedService(WorkerService, impls.workers, "grpc"), containers: observedService(ContainerService, impls.containers, "grpc") },
     health,
+    { perStream: config.watchStreamBufferBytes, account: (n) => (watchBudget.used += n) },
   );
   const mapped = { signatures: withErrorMapping(SignatureService, impls.signatures), workers: withErrorMapping(WorkerService, impls.workers), containers: withErrorMapping(ContainerService, impls.containers) };
   const observed = { signatures: observedService(SignatureService, mapped.signatures, "http"), workers: observedService(WorkerService, mapped.workers, "http"), containers: observedService(ContainerService, mapped.containers, "http") };
