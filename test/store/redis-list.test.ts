@@ -1,6 +1,6 @@
 /**
  * List on the Redis store: what a page costs in Redis commands (the same for a namespace of 120 signatures and
- * one of 10,000), the index build for signatures stored before the task-and-status sets existed, and a page
+ * one of 10,000, on one Redis and on a Cluster), the index build for signatures stored before the task-and-status sets existed, and a page
  * whose signatures change between the script and the read of their fields.
  */
 import assert from "node:assert/strict";
@@ -14,6 +14,7 @@ import type { Scripts } from "../../src/store/redis/scripts.js";
 import type { ListQuery } from "../../src/store/store.js";
 import { defaultOptions } from "../conformance/backends.js";
 import { createCmd } from "../support/commands.js";
+import { startRedisCluster, type RedisCluster } from "../support/redis-cluster.js";
 import { redisSkipReason, startRedisServer, type RedisServer } from "../support/redis-server.js";
 
 interface Internals {
@@ -23,21 +24,27 @@ interface Internals {
 }
 const inside = (s: RedisStore) => s as unknown as Internals;
 
-async function commandCalls(redis: Redis): Promise<Map<string, number>> {
+/** Commands run so far, by name, summed over the primaries given. */
+async function commandCalls(primaries: Redis[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const m of (await redis.info("commandstats")).matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) out.set(m[1], Number(m[2]));
+  for (const redis of primaries) {
+    for (const m of (await redis.info("commandstats")).matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[2]));
+  }
   return out;
 }
 
+/** The script calls themselves, the probes', the clients' and the replicas' own commands. */
+const HOUSEKEEPING = /^(evalsha|eval|info|ping|role|replconf|psync|(cluster|client|command|config)(\|.*)?)$/;
+
 /** The Redis commands (those run inside scripts included) that `fn` made, by name; EVALSHA left out. */
-async function commandsOf(redis: Redis, fn: () => Promise<unknown>) {
-  const before = await commandCalls(redis);
+async function commandsOf(primaries: Redis[], fn: () => Promise<unknown>) {
+  const before = await commandCalls(primaries);
   await fn();
-  const after = await commandCalls(redis);
+  const after = await commandCalls(primaries);
   const diff: Record<string, number> = {};
   for (const [k, v] of after) {
     const d = v - (before.get(k) ?? 0);
-    if (d > 0 && !["evalsha", "eval", "info"].includes(k)) diff[k] = d;
+    if (d > 0 && !HOUSEKEEPING.test(k)) diff[k] = d;
   }
   return diff;
 }
@@ -48,6 +55,40 @@ const pmap = async (n: number, conc: number, fn: (i: number) => Promise<unknown>
     for (let i = next++; i < n; i = next++) await fn(i);
   }));
 };
+
+async function pageCost(open: () => Promise<RedisStore>, primaries: Redis[]) {
+  const t0 = Date.now() - 1_000_000;
+  const namespace = async (n: number) => {
+    const store = await open();
+    await pmap(n, 64, (i) => store.create(createCmd({ taskName: i % 7 === 0 ? "rare" : "common", creationTime: t0 + i, status: i % 2 ? Status.SUSPENDED : Status.PENDING })));
+    return store;
+  };
+  const queries: Record<string, Omit<ListQuery, "pageSize">> = {
+    all: { statuses: [], taskName: "" },
+    "one status": { statuses: [Status.SUSPENDED], taskName: "" },
+    "two statuses of a task": { statuses: [Status.PENDING, Status.SUSPENDED], taskName: "common" },
+    "a status nothing has": { statuses: [Status.CANCELED], taskName: "" },
+    "a task nothing has": { statuses: [Status.PENDING], taskName: "none" },
+  };
+  const cost = async (store: RedisStore) => {
+    const out: Record<string, { cold: Record<string, number>; warm: Record<string, number> }> = {};
+    for (const [name, q] of Object.entries(queries)) {
+      const cold = await commandsOf(primaries, () => store.list({ ...q, pageSize: 50 }));
+      const warm = await commandsOf(primaries, () => store.list({ ...q, pageSize: 50 }));
+      out[name] = { cold, warm };
+    }
+    return out;
+  };
+  const small = await cost(await namespace(120));
+  const large = await cost(await namespace(10_000));
+  assert.deepEqual(large, small);
+  // A full page: its 50 signatures and one look-ahead checked, one range read per index set; the 50
+  // records moved once, then reused while unchanged.
+  assert.deepEqual(large.all, { cold: { zrevrangebyscore: 1, hmget: 51, hgetall: 50 }, warm: { zrevrangebyscore: 1, hmget: 51 } });
+  assert.deepEqual(large["two statuses of a task"].warm, { get: 1, zrevrangebyscore: 2, hmget: 51 });
+  assert.deepEqual(large["a status nothing has"].warm, { zrevrangebyscore: 1 });
+  assert.deepEqual(large["a task nothing has"].warm, { get: 1, zrevrangebyscore: 1 });
+}
 
 describe("List on the Redis store", { skip: redisSkipReason(), timeout: 300_000 }, () => {
   let server: RedisServer;
@@ -69,39 +110,7 @@ describe("List on the Redis store", { skip: redisSkipReason(), timeout: 300_000 
     await server?.stop();
   });
 
-  it("costs the same Redis commands per page for a namespace of 120 signatures and one of 10,000", async () => {
-    const t0 = Date.now() - 1_000_000;
-    const namespace = async (n: number) => {
-      const store = await open();
-      await pmap(n, 64, (i) => store.create(createCmd({ taskName: i % 7 === 0 ? "rare" : "common", creationTime: t0 + i, status: i % 2 ? Status.SUSPENDED : Status.PENDING })));
-      return store;
-    };
-    const queries: Record<string, Omit<ListQuery, "pageSize">> = {
-      all: { statuses: [], taskName: "" },
-      "one status": { statuses: [Status.SUSPENDED], taskName: "" },
-      "two statuses of a task": { statuses: [Status.PENDING, Status.SUSPENDED], taskName: "common" },
-      "a status nothing has": { statuses: [Status.CANCELED], taskName: "" },
-      "a task nothing has": { statuses: [Status.PENDING], taskName: "none" },
-    };
-    const cost = async (store: RedisStore) => {
-      const out: Record<string, { cold: Record<string, number>; warm: Record<string, number> }> = {};
-      for (const [name, q] of Object.entries(queries)) {
-        const cold = await commandsOf(probe, () => store.list({ ...q, pageSize: 50 }));
-        const warm = await commandsOf(probe, () => store.list({ ...q, pageSize: 50 }));
-        out[name] = { cold, warm };
-      }
-      return out;
-    };
-    const small = await cost(await namespace(120));
-    const large = await cost(await namespace(10_000));
-    assert.deepEqual(large, small);
-    // A full page: its 50 signatures and one look-ahead checked, one range read per index set; the 50
-    // records moved once, then reused while unchanged.
-    assert.deepEqual(large.all, { cold: { zrevrangebyscore: 1, hmget: 51, hgetall: 50 }, warm: { zrevrangebyscore: 1, hmget: 51 } });
-    assert.deepEqual(large["two statuses of a task"].warm, { get: 1, zrevrangebyscore: 2, hmget: 51 });
-    assert.deepEqual(large["a status nothing has"].warm, { zrevrangebyscore: 1 });
-    assert.deepEqual(large["a task nothing has"].warm, { get: 1, zrevrangebyscore: 1 });
-  });
+  it("costs the same Redis commands per page for a namespace of 120 signatures and one of 10,000", () => pageCost(open, [probe]));
 
   it("builds the task-and-status index sets of older signatures at start, a bounded slice per call, and lists them meanwhile", async () => {
     const store = await open();
@@ -171,5 +180,36 @@ describe("List on the Redis store", { skip: redisSkipReason(), timeout: 300_000 
       [...made].reverse(),
     );
     assert.deepEqual(page.records.find((r) => r.key === made[2])!.kwargs, { changed: true });
+  });
+});
+
+describe("List on a Redis Cluster", { skip: redisSkipReason(), timeout: 300_000 }, () => {
+  let cluster: RedisCluster;
+  const clients: Redis[] = [];
+  const stores: RedisStore[] = [];
+  before(async () => {
+    cluster = await startRedisCluster();
+  });
+  after(async () => {
+    for (const c of clients) c.disconnect();
+    await Promise.all(stores.map((s) => s.close()));
+    await cluster?.stop();
+  });
+
+  it("costs the same Redis commands per page, on the namespace's shard, for 120 signatures and for 10,000", async () => {
+    const primaries: Redis[] = [];
+    for (const node of cluster.nodes) {
+      const c = new Redis(node.url);
+      clients.push(c);
+      if (((await c.role()) as unknown[])[0] === "master") primaries.push(c);
+    }
+    assert.equal(primaries.length, 3);
+    const open = async () => {
+      const s = await openRedisStore(cluster.url, defaultOptions());
+      stores.push(s);
+      await s.indexesBuilt;
+      return s;
+    };
+    await pageCost(open, primaries);
   });
 });
