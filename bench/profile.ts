@@ -1,6 +1,6 @@
 /**
  * CPU profile of the service under load: `npx tsx bench/profile.ts [--store redis|memory]
- * [--scenario unary|get|update|create|run|watch] [--seconds 3]`.
+ * [--scenario unary|get|update|create|run|watch] [--seconds 3] [--concurrency 64]` (concurrency: get only).
  *
  * Starts the server with `node --cpu-prof`, drives one scenario at c=64 from separate
  * processes (as `npm run bench` does), stops the server (the profile is written at exit)
@@ -24,6 +24,7 @@ const store = opt("store", "redis");
 const scenario = opt("scenario", "unary");
 const seconds = Number(opt("seconds", "3"));
 const top = Number(opt("top", "25"));
+const conc = Number(opt("concurrency", "64"));
 
 interface Node {
   id: number;
@@ -249,7 +250,7 @@ async function main() {
     const T = { warmupS: 0.3, durationS: seconds };
     const run = async (what: string) => {
       if (what !== "run") loadFrom ||= (Date.now() - launched) / 1000;
-      if (what === "get") return h2load({ base: grpcBase, paths: [PATH.get], protocol: "grpc", bodies: [body.get(base[0])] }, 64, T);
+      if (what === "get") return h2load({ base: grpcBase, paths: [PATH.get], protocol: "grpc", bodies: [body.get(base[0])] }, conc, T);
       if (what === "update") return h2load({ base: grpcBase, paths: [PATH.update], protocol: "grpc", bodies: base.slice(0, 64).map((k) => body.update(k)) }, 64, T);
       if (what === "suspend+resume")
         return h2load({ base: grpcBase, paths: [PATH.suspend, PATH.resume], protocol: "grpc", bodies: base.slice(64, 128).map(body.suspendOrResume) }, 64, T);
