@@ -22,6 +22,9 @@ import type { LimitConfig, LimitOp, LimitResult } from "./store-limit.js";
 import { observabilityCost, observabilityTable, type ObservabilityRow } from "./observability-cost.js";
 import { microTable, type MicroRow } from "./observability-micro.js";
 import { swarmSection, swarmTable, type SwarmBenchResult } from "./swarm.js";
+import { latencyC1, latencyTable, type LatencyResult } from "./latency.js";
+import { watchWorkers, watchWorkersTable, workersTable, workersThroughput, type WatchWorkersRow, type WorkersResult } from "./workers.js";
+import { capacity } from "./capacity.js";
 
 // ---------------------------------------------------------------- options
 
@@ -33,7 +36,7 @@ const opt = (name: string) => {
 };
 const QUICK = argv.includes("--quick");
 if (argv.includes("--no-pin")) pinning.enabled = false;
-const SECTIONS = ["baselines", "memory", "connect", "redis", "calls", "limit", "watch", "observability", "swarm"] as const;
+const SECTIONS = ["baselines", "memory", "connect", "redis", "calls", "limit", "watch", "observability", "swarm", "latency", "workers", "capacity"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = opt("only")?.split(",");
 const skip = new Set(opt("skip")?.split(",") ?? []);
@@ -779,12 +782,23 @@ async function main() {
 
   let swarm: SwarmBenchResult[] | undefined;
   if (on("swarm")) await section("swarm", async () => void (swarm = await swarmSection(QUICK)));
+  // Sections with servers of their own (bench/latency.ts, bench/workers.ts, bench/capacity.ts).
+  let latency: LatencyResult | undefined;
+  let workers: WorkersResult | undefined;
+  let watchAcrossWorkers: WatchWorkersRow[] | undefined;
+  let capacityRes: Awaited<ReturnType<typeof capacity>> | undefined;
+  if (on("latency")) await section("latency", async () => void (latency = await latencyC1({ rounds: QUICK ? 2 : 3, timing: QUICK ? { warmupS: 0.3, durationS: 0.7 } : { warmupS: 0.3, durationS: 1 }, log })));
+  if (on("workers")) {
+    await section("workers", async () => void (workers = await workersThroughput({ concurrency: Math.max(...CONCS), timing: QUICK ? { warmupS: 0.3, durationS: 0.8 } : { warmupS: 0.5, durationS: 1.5 }, rounds: 2, log })));
+    await section("workers-watch", async () => void (watchAcrossWorkers = await watchWorkers({ watchers: Math.max(...WATCHERS), rate: WATCH_RATE, runs: QUICK ? 1 : 5, timing: WATCH_T, log })));
+  }
+  if (on("capacity")) await section("capacity", async () => void (capacityRes = await capacity({ n: QUICK ? 5000 : 20_000, seconds: QUICK ? 1 : 2, log })));
 
   addRatios();
   const tgt = targets(calls?.ops, watch);
   const elapsedS = round((Date.now() - started) / 1000 - waitedS, 1);
   const loadAfter = os.loadavg().map((x) => round(x, 2));
-  const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, source, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, observability, observabilityCpu, swarm, targets: tgt, notes };
+  const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, source, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, observability, observabilityCpu, swarm, latency, workers, watchAcrossWorkers, capacity: capacityRes, targets: tgt, notes };
   mkdirSync(`${ROOT}bench/results`, { recursive: true });
   const file = `${ROOT}bench/results/${date.toISOString().replace(/[:.]/g, "-")}.json`;
   writeFileSync(file, JSON.stringify(result, null, 2));
@@ -825,6 +839,13 @@ async function main() {
   if (swarm) {
     out.push(`\nA swarm of ${swarm[0]?.n} children vs as many single runs (create, dispatch, StartTask + CompleteTask, end; a no-op engine whose worker reports at once; CPU medians of ${swarm[0]?.rounds} alternating rounds; bench/swarm.ts)`);
     out.push(swarmTable(swarm));
+  }
+  if (latency) out.push(`\nLatency at concurrency 1 (median of rounds; h2load for the RPCs, an ioredis client process for HGETALL/PING)\n${latencyTable(latency)}`);
+  if (workers) out.push(`\nThroughput with 1 and 2 worker processes (Redis store, nothing pinned: servers, Redis and load generators share the cores)\n${workersTable(workers)}`);
+  if (watchAcrossWorkers) out.push(`\nWatch fan-out with 1 and 2 worker processes (writer at ${WATCH_RATE} changes/s)\n${watchWorkersTable(watchAcrossWorkers)}`);
+  if (capacityRes) {
+    out.push("\nOne shard (bench/capacity.ts): " + capacityRes.shard.map((x) => `${x.op} ${Math.round(x.opsPerS)}/s at Redis CPU ${x.redisCpu} (${x.opsPerRedisCpuS} per Redis CPU-s)`).join("; "));
+    out.push("Bytes per signature: " + capacityRes.memory.map((m) => `${m.variant} ${m.bytesPerSignature} B (hash ${m.hashBytes}, event ${m.bytesPerEvent}, indexes ${m.indexBytesPerSignature})`).join("; "));
   }
   if (tgt.length) {
     out.push("\nTargets");

@@ -124,6 +124,7 @@ async function main() {
       runPool = await pmap(n, 64, async () => (await store.create(createCommand())).record.key);
       runNext = 0;
     }
+    if (process.env.STORE_LIMIT_READY) process.stderr.write("phase-start\n");
     const lat: number[] = [];
     let seqs = 0;
     let errors = 0;

@@ -5,6 +5,7 @@
  * module spreads them over the workers).
  *
  *   npx tsx bench/workers.ts [--concurrency 64] [--seconds 1.5] [--rounds 2]   → a table and one JSON line
+ *   npx tsx bench/workers.ts --watch [--watchers 1000] [--runs 5] [--seconds 3]   → the watch fan-out, 1 and 2 workers
  *
  * Nothing is pinned: the workers, redis-server and the load generators share every core, as they
  * would on a machine of their own. Each cell records the CPU of every server process (the cluster
@@ -13,10 +14,10 @@
  * Ops per server CPU-second (ops/s ÷ the server processes' cores) is the figure that does not depend
  * on who else had the cores.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { body, decode, PATH, steps } from "./lib/bodies.js";
 import { h2load, loadgen, type Cell, type Timing } from "./lib/drivers.js";
-import { cpuSeconds, launch, pinning, round, startRedis, type Proc } from "./lib/proc.js";
+import { cpuSeconds, GO_BIN, launch, pinning, round, sleep, startRedis, type Proc } from "./lib/proc.js";
 
 export type WorkersOp = "get" | "update" | "create";
 
@@ -150,9 +151,110 @@ export function workersTable(res: WorkersResult): string {
   return out.join("\n");
 }
 
+export interface WatchWorkersRow {
+  workers: number;
+  run: number;
+  watchers: number;
+  writerRate: number;
+  deliveredPerS: number;
+  expectedPerS: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  streamErrors: number;
+  cpu: ReturnType<ReturnType<typeof meter>>;
+  /** The busiest server process's CPU (1 = its one core: each process is single-threaded). */
+  busiestProcessCpu: number;
+}
+
+/**
+ * The watch fan-out of `bench/run.ts` (N watchers, 100 streams per connection, a writer at `rate`
+ * changes/s on 100 signatures) against 1 and 2 worker processes, `runs` times each in turn; the
+ * connections are spread over the workers by the cluster module, so each worker serves about half.
+ */
+export async function watchWorkers(o: { watchers: number; rate: number; runs: number; timing: Timing; log?: (m: string) => void }): Promise<WatchWorkersRow[]> {
+  const log = o.log ?? (() => {});
+  const wasPinning = pinning.enabled;
+  pinning.enabled = false;
+  const redis = await startRedis();
+  const rows: WatchWorkersRow[] = [];
+  try {
+    for (let run = 1; run <= o.runs; run++) {
+      for (const workers of [1, 2]) {
+        const s = await startServer(redis.url, workers);
+        try {
+          const addr = `127.0.0.1:${s.grpcPort}`;
+          const created = await loadgen({ addr, concurrency: 32, sequences: Array.from({ length: 100 }, () => steps.create()), mode: "once", timing: { warmupS: 0, durationS: 60 }, capture: true });
+          const keys = created.captured.map((r) => decode.createdKey(r[0]));
+          await sleep(300);
+          const w = spawn(`${GO_BIN}watchers`, ["-addr", addr, "-n", String(o.watchers), "-conns", String(Math.max(1, Math.ceil(o.watchers / 100))), "-body", Buffer.from(body.watch(500)).toString("base64"), "-warmup", `${o.timing.warmupS * 1000}ms`, "-duration", `${o.timing.durationS * 1000}ms`], { stdio: ["ignore", "pipe", "pipe"] });
+          let out = "";
+          let err = "";
+          w.stderr.on("data", (d) => (err += d));
+          const ready = new Promise<void>((resolve, reject) => {
+            w.stdout.on("data", (d) => {
+              out += d;
+              if (out.includes("ready")) resolve();
+            });
+            w.once("exit", (code) => reject(new Error(`watchers exited ${code} before ready: ${err.slice(-500)}`)));
+          });
+          const done = new Promise<string>((resolve, reject) => w.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`watchers exited ${code}: ${err.slice(-500)}`)))));
+          await ready;
+          const m = meter(s, redis.pid);
+          const writer = loadgen({ addr, concurrency: 64, sequences: keys.map((k, i) => [{ path: PATH.update, body: body.update(k, i) }]), mode: "cycle", rate: o.rate, timing: { warmupS: o.timing.warmupS, durationS: o.timing.durationS + 0.3 } });
+          const [res, wr] = await Promise.all([done, writer]);
+          const cpu = m();
+          const r = JSON.parse(res.trim().split("\n").pop()!) as { eventsPerS: number; p50Ms: number; p99Ms: number; maxMs: number; streamErrors: Record<string, number> };
+          const row: WatchWorkersRow = {
+            workers,
+            run,
+            watchers: o.watchers,
+            writerRate: wr.cell.ops,
+            deliveredPerS: round(r.eventsPerS),
+            expectedPerS: round(wr.cell.ops * o.watchers),
+            p50Ms: r.p50Ms,
+            p99Ms: r.p99Ms,
+            maxMs: r.maxMs,
+            streamErrors: Object.values(r.streamErrors).reduce((a, b) => a + b, 0),
+            cpu,
+            busiestProcessCpu: Math.max(...cpu.workers),
+          };
+          rows.push(row);
+          log(
+            `watch    ${workers}w run ${run}: ${o.watchers} watchers, writer ${row.writerRate}/s, delivered ${row.deliveredPerS}/s of ${row.expectedPerS}/s, p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms max ${row.maxMs} ms, ` +
+              `server CPU ${cpu.server} (workers ${cpu.workers.join("+")}), redis ${cpu.redis}, machine ${cpu.machine}${row.streamErrors ? `, ${row.streamErrors} stream errors` : ""}`,
+          );
+        } finally {
+          await s.stop(10_000);
+        }
+      }
+    }
+    return rows;
+  } finally {
+    await redis.stop();
+    pinning.enabled = wasPinning;
+  }
+}
+
+export function watchWorkersTable(rows: WatchWorkersRow[]): string {
+  const out = ["  workers  run  writer/s  delivered ev/s  expected ev/s  p50 ms  p99 ms  max ms  server CPU (workers)  busiest process  redis  machine  stream errors"];
+  for (const r of rows) {
+    out.push(
+      `  ${String(r.workers).padStart(7)}  ${String(r.run).padStart(3)}  ${String(Math.round(r.writerRate)).padStart(8)}  ${String(r.deliveredPerS).padStart(14)}  ${String(r.expectedPerS).padStart(13)}  ${r.p50Ms.toFixed(1).padStart(6)}  ${r.p99Ms.toFixed(1).padStart(6)}  ${r.maxMs.toFixed(1).padStart(6)}  ${`${r.cpu.server.toFixed(2)} (${r.cpu.workers.map((x) => x.toFixed(2)).join(" + ")})`.padStart(20)}  ${r.busiestProcessCpu.toFixed(2).padStart(15)}  ${r.cpu.redis.toFixed(2).padStart(5)}  ${r.cpu.machine.toFixed(2).padStart(7)}  ${r.streamErrors}`,
+    );
+  }
+  return out.join("\n");
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const argv = process.argv.slice(2);
   const arg = (n: string, d: number) => (argv.includes(`--${n}`) ? Number(argv[argv.indexOf(`--${n}`) + 1]) : d);
+  if (argv.includes("--watch")) {
+    const rows = await watchWorkers({ watchers: arg("watchers", 1000), rate: 500, runs: arg("runs", 5), timing: { warmupS: 0.7, durationS: arg("seconds", 3) }, log: (m) => process.stderr.write(`${m}\n`) });
+    console.log(watchWorkersTable(rows));
+    console.log(JSON.stringify(rows));
+    process.exit(0);
+  }
   const res = await workersThroughput({ concurrency: arg("concurrency", 64), timing: { warmupS: 0.5, durationS: arg("seconds", 1.5) }, rounds: arg("rounds", 2), log: (m) => process.stderr.write(`${m}\n`) });
   console.log(workersTable(res));
   console.log(JSON.stringify(res));
