@@ -163,7 +163,7 @@ describe("chains and swarms on a real Hatchet engine", { skip: hatchetEngineSkip
     });
     const child = withSignature(reporter, async (input: Json, ctx) => {
       record(input, ctx);
-      await sleep(30);
+      await sleep(100); // long enough that the swarm's 5 slots are all taken at once, even on a busy machine
       if (input.fail) throw new NonRetryableError(`child ${input.i} fails`);
       return { i: input.i };
     });
