@@ -12,7 +12,7 @@
 #              but test/hatchet-real/
 #   python     clients/python: pip install into .tools/venv, mypy --strict (also in .tools/hatchet with examples/python), then
 #              pytest (with the sdist and wheel of scripts/release-python.sh installed into fresh venvs: tests/test_install.py)
-#   go         clients/go and clients/go/hatchetworker: go vet, go test (with the module installed through the file GOPROXY
+#   go         clients/go and clients/go/hatchetworker: gofmt, go vet, go test (with the module installed through the file GOPROXY
 #              of scripts/release-go.sh in a clean module cache: clients/go/scenario_test.go)
 #   hatchet    test/hatchet-real/*.test.ts: the service and real SDK workers against a real Hatchet engine
 #              (scripts/hatchet-engine.sh, one private engine per test file); waits for the engine build
@@ -156,6 +156,9 @@ stage_python() {
 }
 
 stage_go() {
+  local unformatted
+  unformatted=$(gofmt -l clients/go | grep -v '/gen/' || true)
+  [ -z "$unformatted" ] || { echo "gofmt would change: $unformatted" >&2; return 1; }
   (cd clients/go && go vet ./... && go test -count=1 -v ./...) || return 1
   # The Hatchet worker helper is its own module (it pulls the Hatchet SDK; the client does not).
   (cd clients/go/hatchetworker && GOFLAGS=-mod=mod go vet ./... && GOFLAGS=-mod=mod go test -count=1 -v ./...)

@@ -46,6 +46,8 @@ type Options struct {
 //	opts := hatchetworker.Options{Retries: 2}
 //	client.NewStandaloneTask("resize", hatchetworker.Wrap(reporter, resize, opts), hatchet.WithRetries(opts.Retries))
 //
+// For each run:
+//
 //   - no `task_id` metadata: fn runs and nothing is reported;
 //   - StartTask; on SKIP fn does not run and the zero O is returned with a nil error; if StartTask fails,
 //     its error is returned (Hatchet retries the attempt if it has retries left);
