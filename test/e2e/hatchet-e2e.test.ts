@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { HatchetClient, type Context } from "@hatchet-dev/typescript-sdk";
+import type { Context, HatchetClient } from "@hatchet-dev/typescript-sdk";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
@@ -20,12 +20,11 @@ import { startHatchetStandin, type HatchetStandin, type StandinTrigger } from ".
 import { redisSkipReason, startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { startTestServer } from "../support/server.js";
 import { spawnServer, type ServerProcess } from "../support/spawn-server.js";
+import { testSdk } from "../support/hatchet-sdk.js";
 
 /** Task inputs and outputs: JSON objects (`any` values so they fit the SDK's JsonObject). */
 type Json = Record<string, any>;
 type Worker = Awaited<ReturnType<HatchetClient["worker"]>>;
-
-const silent = { debug() {}, info() {}, green() {}, warn() {}, error() {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One WorkerService call the helper made, with the service's answer (or error). */
@@ -66,13 +65,7 @@ function clients(httpPort: number) {
 }
 
 function sdkClient(engine: HatchetStandin) {
-  return HatchetClient.init({
-    token: engine.token,
-    host_port: engine.hostPort,
-    api_url: engine.apiUrl,
-    tls_config: { tls_strategy: "none" },
-    namespace: "",
-    logger: () => silent,
+  return testSdk(engine, {
     cancellation_grace_period: 200,
     cancellation_warning_threshold: 0,
   });

@@ -14,7 +14,7 @@ import { toJson, type JsonObject, type MessageInitShape } from "@bufbuild/protob
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { HatchetClient, NonRetryableError, type Context } from "@hatchet-dev/typescript-sdk";
+import { NonRetryableError, type Context, type HatchetClient } from "@hatchet-dev/typescript-sdk";
 import { V1TaskStatus } from "@hatchet-dev/typescript-sdk/clients/rest/generated/data-contracts.js";
 import { ContainerService, type ContainerTaskSchema } from "../../gen/ts/mageflow/v1/container_service_pb.js";
 import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
@@ -24,6 +24,7 @@ import type { RunningServer } from "../../src/server/server.js";
 import { connectWorkerReporter, withSignature } from "../../src/worker/hatchet-worker.js";
 import { hatchetEngineSkipReason, startHatchetEngine, type HatchetEngine } from "../support/hatchet-engine.js";
 import { startTestServer } from "../support/server.js";
+import { testSdk } from "../support/hatchet-sdk.js";
 
 type Json = Record<string, any>;
 type Worker = Awaited<ReturnType<HatchetClient["worker"]>>;
@@ -121,18 +122,10 @@ describe("chains and swarms on a real Hatchet engine", { skip: hatchetEngineSkip
     sigs = createClient(SignatureService, transport);
     containers = createClient(ContainerService, transport);
     const reporter = connectWorkerReporter(`http://127.0.0.1:${server.httpPort}`);
-
-    const silent = { debug() {}, info() {}, green() {}, warn() {}, error() {} };
-    hatchet = HatchetClient.init({
-      token: engine.token,
-      host_port: engine.hostPort,
-      api_url: engine.apiUrl,
-      tls_config: { tls_strategy: "none" },
-      namespace: "",
-      logger: () => silent,
+    hatchet = testSdk(engine, {
       cancellation_grace_period: 200,
       cancellation_warning_threshold: 0,
-    } as Parameters<typeof HatchetClient.init>[0]);
+    });
     const echo = hatchet.task({
       name: "real-c-echo",
       fn: withSignature(reporter, async (input: Json, ctx) => {

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { HatchetClient } from "@hatchet-dev/typescript-sdk";
 import { DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { HatchetDispatcher } from "../../src/dispatch/hatchet.js";
@@ -15,9 +14,10 @@ import type { RunningServer } from "../../src/server/server.js";
 import { connectWorkerReporter, withSignature } from "../../src/worker/hatchet-worker.js";
 import { hatchetEngineSkipReason, startHatchetEngine, type HatchetEngine } from "../support/hatchet-engine.js";
 import { startTestServer } from "../support/server.js";
+import type { HatchetClient } from "@hatchet-dev/typescript-sdk";
+import { testSdk } from "../support/hatchet-sdk.js";
 
 type Json = Record<string, any>;
-const silent = { debug() {}, info() {}, green() {}, warn() {}, error() {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("a dropped trigger on an engine with default trigger settings", { skip: hatchetEngineSkipReason(), timeout: 180_000 }, () => {
@@ -30,14 +30,7 @@ describe("a dropped trigger on an engine with default trigger settings", { skip:
     engine = await startHatchetEngine({ strict: false });
     const dispatcher = new HatchetDispatcher({ token: engine.token, hostPort: engine.hostPort, apiUrl: engine.apiUrl, tls: { strategy: "none" } });
     server = await startTestServer({ dispatchWait: "10s", reconcileInterval: "500ms", reconcileMaxInterval: "1s", reconcileNotFoundAfter: "4s" }, dispatcher);
-    const hatchet = HatchetClient.init({
-      token: engine.token,
-      host_port: engine.hostPort,
-      api_url: engine.apiUrl,
-      tls_config: { tls_strategy: "none" },
-      namespace: "",
-      logger: () => silent,
-    } as Parameters<typeof HatchetClient.init>[0]);
+    const hatchet = testSdk(engine);
     const reporter = connectWorkerReporter(`http://127.0.0.1:${server.httpPort}`);
     const onError = hatchet.task({
       name: "default-on-error",
@@ -52,15 +45,9 @@ describe("a dropped trigger on an engine with default trigger settings", { skip:
     // With its defaults the engine schedules a trigger optimistically (an unknown name: a run id, nothing
     // created) once its scheduler holds the tenant; until then it falls back to its ingestion path, which
     // refuses unknown names. Wait for the first.
-    const probe = HatchetClient.init({
-      token: engine.token,
-      host_port: engine.hostPort,
-      api_url: engine.apiUrl,
-      tls_config: { tls_strategy: "none" },
-      namespace: "",
-      logger: () => silent,
+    const probe = testSdk(engine, {
       retrier: { maxAttempts: 1 },
-    } as Parameters<typeof HatchetClient.init>[0]);
+    });
     const deadline = Date.now() + 60_000;
     for (;;) {
       const accepted = await probe

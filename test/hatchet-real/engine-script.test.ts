@@ -9,21 +9,13 @@ import { promisify } from "node:util";
 import { existsSync } from "node:fs";
 import { createConnection } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { HatchetClient } from "@hatchet-dev/typescript-sdk";
 import { hatchetEngineSkipReason, parseEnvFile, startHatchetEngine, waitForEngineRun, type HatchetEngine } from "../support/hatchet-engine.js";
-
-const silent = { debug() {}, info() {}, green() {}, warn() {}, error() {} };
+import { testSdk } from "../support/hatchet-sdk.js";
 
 function sdk(engine: HatchetEngine) {
-  return HatchetClient.init({
-    token: engine.token,
-    host_port: engine.hostPort,
-    api_url: engine.apiUrl,
-    tls_config: { tls_strategy: "none" },
-    namespace: "",
-    logger: () => silent,
+  return testSdk(engine, {
     retrier: { maxAttempts: 1 },
-  } as Parameters<typeof HatchetClient.init>[0]);
+  });
 }
 
 const portOpen = (hostPort: string) =>

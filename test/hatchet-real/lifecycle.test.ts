@@ -10,7 +10,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { HatchetClient, NonRetryableError, type Context } from "@hatchet-dev/typescript-sdk";
+import { NonRetryableError, type Context, type HatchetClient } from "@hatchet-dev/typescript-sdk";
 import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { HatchetDispatcher } from "../../src/dispatch/hatchet.js";
@@ -18,24 +18,17 @@ import type { RunningServer } from "../../src/server/server.js";
 import { connectWorkerReporter, withSignature } from "../../src/worker/hatchet-worker.js";
 import { hatchetEngineSkipReason, startHatchetEngine, waitForEngineRun, type HatchetEngine } from "../support/hatchet-engine.js";
 import { startTestServer } from "../support/server.js";
+import { testSdk } from "../support/hatchet-sdk.js";
 
 type Json = Record<string, any>;
 type Worker = Awaited<ReturnType<HatchetClient["worker"]>>;
-
-const silent = { debug() {}, info() {}, green() {}, warn() {}, error() {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function sdkClient(engine: HatchetEngine) {
-  return HatchetClient.init({
-    token: engine.token,
-    host_port: engine.hostPort,
-    api_url: engine.apiUrl,
-    tls_config: { tls_strategy: "none" },
-    namespace: "",
-    logger: () => silent,
+  return testSdk(engine, {
     cancellation_grace_period: 200,
     cancellation_warning_threshold: 0,
-  } as Parameters<typeof HatchetClient.init>[0]);
+  });
 }
 
 async function waitFor<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {

@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { HatchetClient } from "@hatchet-dev/typescript-sdk";
 import { DispatchState, Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
 import { SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { StartDecision } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
@@ -16,10 +15,11 @@ import { hatchetEngineSkipReason, startHatchetEngine, waitForEngineRun, type Hat
 import { startHoldingProxy, type HoldingProxy } from "../support/holding-proxy.js";
 import { startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/spawn-server.js";
+import type { HatchetClient } from "@hatchet-dev/typescript-sdk";
+import { testSdk } from "../support/hatchet-sdk.js";
 
 type Json = Record<string, any>;
 type Worker = Awaited<ReturnType<HatchetClient["worker"]>>;
-const silent = { debug() {}, info() {}, green() {}, warn() {}, error() {} };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
@@ -70,14 +70,7 @@ describe("server killed between trigger and record, on a real Hatchet engine", {
       completeTask: (req) => current!.completeTask(req),
       failTask: (req) => current!.failTask(req),
     };
-    hatchet = HatchetClient.init({
-      token: engine.token,
-      host_port: engine.hostPort,
-      api_url: engine.apiUrl,
-      tls_config: { tls_strategy: "none" },
-      namespace: "",
-      logger: () => silent,
-    } as Parameters<typeof HatchetClient.init>[0]);
+    hatchet = testSdk(engine);
     const task = (name: string) =>
       hatchet.task({
         name,

@@ -6,17 +6,13 @@
  *   re-assigns after losing the worker prints `LOST-RERUN <retryCount>` and returns `{ retryCount }`.
  * Settings: the HATCHET_CLIENT_* variables, DOOMED_EXECUTION_TIMEOUT (default 4s).
  */
-import { HatchetClient } from "@hatchet-dev/typescript-sdk";
 import { connectWorkerReporter, withSignature } from "../../src/worker/hatchet-worker.js";
+import { testSdk } from "../support/hatchet-sdk.js";
 
-const silent = { debug() {}, info() {}, green() {}, warn() {}, error() {} };
-const hatchet = HatchetClient.init({
+const hatchet = testSdk({
   token: process.env.HATCHET_CLIENT_TOKEN!,
-  host_port: process.env.HATCHET_CLIENT_HOST_PORT,
-  api_url: process.env.HATCHET_CLIENT_API_URL,
-  tls_config: { tls_strategy: "none" },
-  namespace: "",
-  logger: () => silent,
+  hostPort: process.env.HATCHET_CLIENT_HOST_PORT!,
+  apiUrl: process.env.HATCHET_CLIENT_API_URL!,
 });
 const reporter = connectWorkerReporter(process.env.MAGEFLOW_WORKER_SERVICE_URL ?? "http://127.0.0.1:1");
 const opts = { name: "real-doomed", retries: 1 };

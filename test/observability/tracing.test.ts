@@ -6,14 +6,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { context, propagation, trace } from "@opentelemetry/api";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { HatchetClient } from "@hatchet-dev/typescript-sdk";
+import type { HatchetClient } from "@hatchet-dev/typescript-sdk";
+import { testSdk } from "../support/hatchet-sdk.js";
 import { createMageflowClient, Status, type MageflowClient } from "../../clients/typescript/src/index.js";
 import { connectWorkerReporter, withSignature } from "../../src/worker/hatchet-worker.js";
 import { startHatchetStandin, type HatchetStandin } from "../support/hatchet-standin.js";
 import { KIND, startOtlpReceiver, type ReceivedSpan } from "../support/otlp-receiver.js";
 import { spawnServer, type ServerProcess } from "../support/spawn-server.js";
 
-const silent = { debug() {}, info() {}, green() {}, warn() {}, error() {} };
 type Worker = Awaited<ReturnType<HatchetClient["worker"]>>;
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 15_000): Promise<T> {
@@ -53,7 +53,7 @@ describe("traces: caller → service → engine → worker → callback, over OT
     sdk.start();
 
     const reporter = connectWorkerReporter(`http://127.0.0.1:${server.httpPort}`);
-    const hatchet = HatchetClient.init({ token: engine.token, host_port: engine.hostPort, api_url: engine.apiUrl, tls_config: { tls_strategy: "none" }, namespace: "", logger: () => silent });
+    const hatchet = testSdk(engine);
     const charge = hatchet.task({ name: "trace-charge", fn: withSignature(reporter, async (input: Record<string, any>) => ({ charged: input.amount })) });
     const notify = hatchet.task({ name: "trace-notify", fn: withSignature(reporter, async () => ({ sent: true })) });
     worker = await hatchet.worker("trace-worker", { workflows: [charge, notify] });

@@ -5,7 +5,8 @@ import { after, before, describe, it } from "node:test";
 import { create, toJson, type MessageInitShape } from "@bufbuild/protobuf";
 import { ValueSchema } from "@bufbuild/protobuf/wkt";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { HatchetClient, NonRetryableError, type Context } from "@hatchet-dev/typescript-sdk";
+import { NonRetryableError, type Context, type HatchetClient } from "@hatchet-dev/typescript-sdk";
+import { testSdk } from "../support/hatchet-sdk.js";
 import { HatchetDispatcher } from "../../src/dispatch/hatchet.js";
 import { connectWorkerReporter, withSignature, type WorkerReporter } from "../../src/worker/hatchet-worker.js";
 import {
@@ -49,7 +50,6 @@ class RecordingReporter implements WorkerReporter {
   }
 }
 
-const silent = { debug() {}, info() {}, green() {}, warn() {}, error() {} };
 const resultJson = (req: CompleteReq) => toJson(ValueSchema, create(ValueSchema, req.result));
 
 describe("withSignature with a real SDK worker on a stand-in engine", () => {
@@ -72,8 +72,7 @@ describe("withSignature with a real SDK worker on a stand-in engine", () => {
 
   before(async () => {
     engine = await startHatchetStandin();
-    const conn = { token: engine.token, host_port: engine.hostPort, api_url: engine.apiUrl, tls_config: { tls_strategy: "none" as const } };
-    const hatchet = HatchetClient.init({ ...conn, namespace: "", logger: () => silent, cancellation_grace_period: 200 });
+    const hatchet = testSdk(engine, { cancellation_grace_period: 200 });
     dispatcher = new HatchetDispatcher({ token: engine.token, hostPort: engine.hostPort, apiUrl: engine.apiUrl, tls: { strategy: "none" } });
 
     const double = hatchet.task({
