@@ -25,27 +25,13 @@ import { connectWorkerReporter, withSignature } from "../../src/worker/hatchet-w
 import { hatchetEngineSkipReason, startHatchetEngine, type HatchetEngine } from "../support/hatchet-engine.js";
 import { startTestServer } from "../support/server.js";
 import { testSdk } from "../support/hatchet-sdk.js";
+import { waitFor } from "../support/wait-for.js";
 
 type Json = Record<string, any>;
 type Worker = Awaited<ReturnType<HatchetClient["worker"]>>;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SWARM_CHILD = "real-swarm-child";
-
-async function waitFor<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-}
 
 /** Executions in progress at the worker, the most seen at once, and when each signature's execution ended. */
 class Gauge {

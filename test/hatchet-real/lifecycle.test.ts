@@ -19,6 +19,7 @@ import { connectWorkerReporter, withSignature } from "../../src/worker/hatchet-w
 import { hatchetEngineSkipReason, startHatchetEngine, waitForEngineRun, type HatchetEngine } from "../support/hatchet-engine.js";
 import { startTestServer } from "../support/server.js";
 import { testSdk } from "../support/hatchet-sdk.js";
+import { waitFor } from "../support/wait-for.js";
 
 type Json = Record<string, any>;
 type Worker = Awaited<ReturnType<HatchetClient["worker"]>>;
@@ -29,21 +30,6 @@ export function sdkClient(engine: HatchetEngine) {
     cancellation_grace_period: 200,
     cancellation_warning_threshold: 0,
   });
-}
-
-async function waitFor<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
 }
 
 interface Deferred<T = void> {

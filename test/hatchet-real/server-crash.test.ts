@@ -17,20 +17,11 @@ import { startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { spawnServer, type ServerProcess } from "../support/spawn-server.js";
 import type { HatchetClient } from "@hatchet-dev/typescript-sdk";
 import { testSdk } from "../support/hatchet-sdk.js";
+import { waitFor } from "../support/wait-for.js";
 
 type Json = Record<string, any>;
 type Worker = Awaited<ReturnType<HatchetClient["worker"]>>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(check: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 describe("server killed between trigger and record, on a real Hatchet engine", { skip: hatchetEngineSkipReason(), timeout: 240_000 }, () => {
   let engine: HatchetEngine;
