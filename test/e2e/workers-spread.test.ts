@@ -112,7 +112,7 @@ async function startWorkers(redisUrl: string): Promise<{ p: ChildProcess; grpcPo
   };
 }
 
-describe("--workers 2 from both ports", { timeout: 120_000, skip: redisSkipReason() }, () => {
+describe("--workers 2 from both ports", { timeout: 240_000, skip: redisSkipReason() }, () => {
   test("connections on the gRPC port and on the HTTP port are served by both worker processes", async (t) => {
     const redis = await startRedisServer();
     t.after(() => redis.stop());
