@@ -3,6 +3,7 @@ import https from "node:https";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { DEFAULT_SERVER, DEFAULT_TIMEOUT_MS } from "./defaults.js";
+import { refusedStreamRetry } from "./refused-retry.js";
 import { retryInterceptor, type RetryOptions } from "./retry.js";
 import { traceContextInterceptor, type TraceApi } from "./trace-context.js";
 
@@ -57,6 +58,7 @@ export function openTransport(opts: TransportOptions): OpenTransport {
     ...(token ? [bearer(token)] : []),
     ...(opts.tracing ? [traceContextInterceptor(opts.tracing)] : []),
     ...(retry ? [retryInterceptor(retry)] : []),
+    refusedStreamRetry(),
     ...(opts.interceptors ?? []),
   ];
   const common = { baseUrl: url, interceptors, defaultTimeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS };
