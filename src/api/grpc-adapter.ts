@@ -4,6 +4,7 @@ import { ConnectError, createContextValues, type ContextValues, type HandlerCont
 import * as grpc from "@grpc/grpc-js";
 import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
 import { toConnectError } from "./to-connect-error.js";
+import { frameOf, framesPassThrough } from "./grpc-frames.js";
 
 /**
  * Serves a protobuf-es service implementation (the same one Connect serves) on grpc-js:
@@ -128,8 +129,12 @@ export interface StreamWrites {
    * messages. A message bigger than this is written alone.
    */
   perStream: number;
-  /** Told of every stream's bytes as they are written (+n) and taken by the transport or dropped (-n). */
-  account?(n: number): void;
+  /**
+   * Told of every buffer a stream writes (`hold`) and of its being taken by the transport or dropped
+   * (`release`), once per stream: the same frame is written to every stream that carries its message.
+   */
+  hold?(bytes: Uint8Array): void;
+  release?(bytes: Uint8Array): void;
 }
 
 function streamHandler(
@@ -142,29 +147,30 @@ function streamHandler(
   return (call) => {
     const ctx = new GrpcHandlerContext(service, m, call);
     let pending = 0;
+    const inFlight = new Set<Uint8Array>();
     let wake: (() => void) | undefined;
-    const written = (n: number) => {
-      pending += n;
-      writes.account?.(n);
+    const done = (bytes: Uint8Array) => {
+      if (!inFlight.delete(bytes)) return;
+      pending -= bytes.length;
+      writes.release?.(bytes);
+      wake?.();
     };
     // A cancelled call's writes never complete: what it still held is released at once.
     call.once("cancelled", () => {
-      written(-pending);
+      for (const b of inFlight) done(b);
       wake?.();
     });
     (async () => {
       for await (const res of fn(call.request, ctx) as AsyncIterable<unknown>) {
         if (call.cancelled) break;
-        const bytes = encode(res);
-        while (pending > 0 && pending + bytes.length > writes.perStream && !call.cancelled) await new Promise<void>((r) => (wake = r));
+        const message = encode(res);
+        const bytes = framesPassThrough ? frameOf(message) : message;
+        while (pending > 0 && (pending + bytes.length > writes.perStream || inFlight.has(bytes)) && !call.cancelled) await new Promise<void>((r) => (wake = r));
         if (call.cancelled) break;
-        const n = bytes.length;
-        written(n);
-        call.write(bytes, () => {
-          if (call.cancelled) return;
-          written(-n);
-          wake?.();
-        });
+        inFlight.add(bytes);
+        pending += bytes.length;
+        writes.hold?.(bytes);
+        call.write(bytes, () => done(bytes));
       }
       call.end();
     })()

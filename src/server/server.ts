@@ -24,7 +24,7 @@ import { observedDispatcher } from "./observed-dispatcher.js";
 import { observedService } from "./observed-service.js";
 import { HealthMonitor } from "./health.js";
 import { openNamespaces } from "./namespace-opener.js";
-import { WatchBudget } from "../watch/watch-budget.js";
+import { HeldBuffers, WatchBudget } from "../watch/watch-budget.js";
 import { startHttpListener } from "./http-listener.js";
 import { webRoutes } from "../web/web-routes.js";
 
@@ -68,6 +68,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
   const tracing = await startTracing(o.env ?? process.env);
 
   const watchBudget = new WatchBudget(config.watchMemoryBudget);
+  const watchFrames = new HeldBuffers(watchBudget);
   const namespaces = new NamespaceRegistry({
     redisUrl: config.redisUrl,
     prefix: config.redisPrefix,
@@ -121,7 +122,7 @@ export async function startServer(config: Config, o: ServerOverrides = {}): Prom
     config,
     { signatures: observedService(SignatureService, impls.signatures, "grpc"), workers: observedService(WorkerService, impls.workers, "grpc"), containers: observedService(ContainerService, impls.containers, "grpc") },
     health,
-    { perStream: config.watchStreamBufferBytes, account: (n) => (watchBudget.used += n) },
+    { perStream: config.watchStreamBufferBytes, hold: (b) => watchFrames.hold(b), release: (b) => watchFrames.release(b) },
   );
   const mapped = { signatures: withErrorMapping(SignatureService, impls.signatures), workers: withErrorMapping(WorkerService, impls.workers), containers: withErrorMapping(ContainerService, impls.containers) };
   const observed = { signatures: observedService(SignatureService, mapped.signatures, "http"), workers: observedService(WorkerService, mapped.workers, "http"), containers: observedService(ContainerService, mapped.containers, "http") };

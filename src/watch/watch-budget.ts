@@ -15,6 +15,25 @@ export class WatchBudget {
   }
 }
 
+/** Buffers counted in a budget once, however many holders hold each (the same frame written to many streams). */
+export class HeldBuffers {
+  private readonly holders = new Map<Uint8Array, number>();
+  constructor(private readonly budget: WatchBudget) {}
+
+  hold(b: Uint8Array) {
+    const n = this.holders.get(b) ?? 0;
+    if (n === 0) this.budget.used += b.length;
+    this.holders.set(b, n + 1);
+  }
+
+  release(b: Uint8Array) {
+    const n = (this.holders.get(b) ?? 1) - 1;
+    if (n > 0) return void this.holders.set(b, n);
+    this.holders.delete(b);
+    this.budget.used -= b.length;
+  }
+}
+
 const sizes = new WeakMap<StoredEvent[], number>();
 
 /** The bytes a batch of events holds (about its JSON size); computed once per batch. */
