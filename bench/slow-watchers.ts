@@ -8,6 +8,7 @@
  * Prints one JSON line; exits 1 when a reading watcher missed or reordered an event.
  */
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { SignatureService } from "../gen/ts/mageflow/v1/signature_service_pb.js";
@@ -63,7 +64,7 @@ try {
   const memory = setInterval(() => {
     const rss = rssMiB(server.pid);
     void heapMiB(server.httpPort).then((m) => {
-      if (rss >= (breakdown.rssMiB ?? 0)) breakdown = { rssMiB: Math.round(rss), ...m };
+      if (rss >= (breakdown.rssMiB ?? 0)) breakdown = { rssMiB: Math.round(rss), ...m, ...mappings(server.pid) };
     });
   }, 1000);
   const cpu = cpuMeter({ server: server.pid, watchers: watchers.pid });
@@ -135,4 +136,23 @@ async function heapMiB(httpPort: number): Promise<Record<string, number>> {
   } catch {
     return {};
   }
+}
+
+/** Resident MiB by kind of mapping: the brk heap (malloc), anonymous regions of 64 MiB or more (malloc's thread arenas), other anonymous (V8's pages, large allocations). */
+function mappings(pid: number): Record<string, number> {
+  const out = { brkHeapMiB: 0, arenaMiB: 0, otherAnonMiB: 0, fileMiB: 0 };
+  try {
+    let kind: keyof typeof out = "otherAnonMiB";
+    for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+      const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) {
+        const size = parseInt(head[2], 16) - parseInt(head[1], 16);
+        const name = head[3];
+        kind = name === "[heap]" ? "brkHeapMiB" : name.startsWith("/") ? "fileMiB" : size >= 60 * 2 ** 20 ? "arenaMiB" : "otherAnonMiB";
+      } else if (line.startsWith("Rss:")) out[kind] += Number(line.split(/\s+/)[1]) / 1024;
+    }
+  } catch {
+    // gone
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Math.round(v)]));
 }

@@ -107,7 +107,9 @@ async function* replay(deps: ApiDeps, start: number, until: number, matches: (e:
   if (start < oldest && start <= until) throw compacted(start, oldest);
   let from = start;
   while (from <= until) {
-    let batch = await sharedRange(deps.store, from, REPLAY_CHUNK);
+    // Reads end at multiples of REPLAY_CHUNK: streams that fell behind at different revisions
+    // read the same chunks after their first, and so share the reads, replies and frames.
+    let batch = await sharedRange(deps.store, from, REPLAY_CHUNK - ((from - 1) % REPLAY_CHUNK));
     if (batch.length > 0 && batch[batch.length - 1].revision > until) batch = batch.filter((e) => e.revision <= until);
     // Every revision up to `until` has events: a missing `from` was trimmed while we read.
     if (batch.length === 0 || batch[0].revision > from) {
