@@ -64,7 +64,11 @@ export class Subscriber {
     this.wake?.();
   }
 
-  /** Takes everything queued (a single batch as the hub's own array), waiting up to `ms` when the queue is empty. */
+  /**
+   * Takes the oldest batch queued, as the hub's own array, waiting up to `ms` when the queue is
+   * empty. One batch at a time, never several joined: every stream that takes a batch then sends
+   * the same reply and frame, however far behind it is.
+   */
   async take(ms: number, signal: AbortSignal): Promise<StoredEvent[]> {
     if (this.signal !== signal) {
       this.signal = signal;
@@ -80,8 +84,10 @@ export class Subscriber {
         };
       });
     }
-    const out = this.batches.length === 1 ? this.batches[0] : this.batches.flat();
-    this.drop();
+    const out = this.batches.shift();
+    if (!out) return [];
+    this.queued -= out.length;
+    this.account.release(out);
     return out;
   }
 
