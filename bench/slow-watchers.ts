@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/slow-watchers.ts [--watchers 1000] [--stalled 100] [--rate 500] [--seconds 30] [--cpu-prof DIR]`
+ * `npx tsx bench/slow-watchers.ts [--watchers 1000] [--stalled 100] [--rate 500] [--seconds 30] [--server-heap-mib 256] [--cpu-prof DIR]`
  *
  * The watch load test of docs/security.md: on the Redis store, `watchers` streams of which
  * `stalled` are opened and never read, a writer at `rate` changes/s for `seconds`. Measures the
@@ -25,12 +25,18 @@ const STALLED = opt("stalled", 100);
 const RATE = opt("rate", 500);
 const SECONDS = opt("seconds", 30);
 const KWARGS_BYTES = opt("kwargs-bytes", 2000);
+/** The server's V8 old-space limit (`--max-old-space-size`), MiB; 0: V8's default, which lets a busy heap grow far past what it holds. */
+const SERVER_HEAP_MIB = opt("server-heap-mib", 256);
 /** `--cpu-prof DIR`: the server writes a CPU profile there (read it with `npx tsx bench/profile.ts --analyze FILE`). */
 const CPU_PROF = argv.includes("--cpu-prof") ? argv[argv.indexOf("--cpu-prof") + 1] : undefined;
 
 await run("go", ["build", "-o", `${ROOT}bench/go-noop/bin/`, "./cmd/..."], { cwd: `${ROOT}bench/go-noop` });
 const redis = await startRedis();
-const server = await startService({ redisUrl: redis.url, cpuProfDir: CPU_PROF });
+const server = await startService({
+  redisUrl: redis.url,
+  cpuProfDir: CPU_PROF,
+  env: SERVER_HEAP_MIB > 0 ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --max-old-space-size=${SERVER_HEAP_MIB}`.trim() } : {},
+});
 try {
   const client = createClient(SignatureService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }));
   const keys: string[] = [];
@@ -105,6 +111,7 @@ try {
     writerRate: Math.round(written / writeS),
     seconds: SECONDS,
     kwargsBytes: KWARGS_BYTES,
+    serverHeapMiB: SERVER_HEAP_MIB || "default",
     lastRevision,
     rssIdleMiB: Math.round(rssIdle),
     rssPeakMiB: Math.round(rssPeak),
