@@ -316,6 +316,19 @@ func WithCreationTime(t time.Time) SignOption {
 // Sign creates a signature (MageFlow's asign; CreateSignature). kwargs is the JSON object bound to the
 // task (nil: {}).
 func (c *Client) Sign(ctx context.Context, taskName string, kwargs map[string]any, opts ...SignOption) (*Signature, error) {
+	req, err := signRequest(taskName, kwargs, opts)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := call(c, ctx, c.sig.CreateSignature, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.GetSignature(), nil
+}
+
+// signRequest is the CreateSignatureRequest that Sign and InlineTask send.
+func signRequest(taskName string, kwargs map[string]any, opts []SignOption) (*mageflowv1.CreateSignatureRequest, error) {
 	kw, err := toStruct(kwargs)
 	if err != nil {
 		return nil, err
@@ -327,11 +340,7 @@ func (c *Client) Sign(ctx context.Context, taskName string, kwargs map[string]an
 	if cfg.err != nil {
 		return nil, cfg.err
 	}
-	resp, err := call(c, ctx, c.sig.CreateSignature, cfg.req)
-	if err != nil {
-		return nil, err
-	}
-	return resp.GetSignature(), nil
+	return cfg.req, nil
 }
 
 // Asign is Sign under MageFlow's name.

@@ -36,18 +36,11 @@ func ExistingTask(key string) *ContainerTask {
 
 // InlineTask is a signature created together with its chain or swarm, with Sign's arguments.
 func InlineTask(taskName string, kwargs map[string]any, opts ...SignOption) (*ContainerTask, error) {
-	kw, err := toStruct(kwargs)
+	req, err := signRequest(taskName, kwargs, opts)
 	if err != nil {
 		return nil, err
 	}
-	cfg := signConfig{req: &mageflowv1.CreateSignatureRequest{TaskName: taskName, Kwargs: kw}}
-	for _, opt := range opts {
-		opt(&cfg)
-	}
-	if cfg.err != nil {
-		return nil, cfg.err
-	}
-	return &mageflowv1.ContainerTask{Source: &mageflowv1.ContainerTask_Signature{Signature: cfg.req}}, nil
+	return &mageflowv1.ContainerTask{Source: &mageflowv1.ContainerTask_Signature{Signature: req}}, nil
 }
 
 func childTasks(keys []string) []*ContainerTask {

@@ -24,14 +24,6 @@ if cursor then
   ct, ck = tonumber(string.sub(cursor, 1, sp - 1)), string.sub(cursor, sp + 1)
 end
 
-local function bytes_before(a, b)
-  for i = 1, math.min(#a, #b) do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x < y end
-  end
-  return #a < #b
-end
-
 -- Oldest first from the cursor; entries at its creation time up to its key (byte order) were done.
 local added, examined, offset = 0, 0, 0
 local last_t, last_k

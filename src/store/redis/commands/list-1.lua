@@ -51,15 +51,6 @@ else
   sets[1], only = idx_task_key(task), seen
 end
 
--- Byte order, as the sorted set orders equal scores (Lua's `<` on strings follows the server's locale).
-local function bytes_before(a, b)
-  for i = 1, math.min(#a, #b) do
-    local x, y = string.byte(a, i), string.byte(b, i)
-    if x ~= y then return x < y end
-  end
-  return #a < #b
-end
-
 local batch = math.min(page_size + 1, scan_limit)
 local readers = {}
 for i, key in ipairs(sets) do readers[i] = { key = key, rows = {}, pos = 1, offset = 0, more = true, stale = {} } end

@@ -28,3 +28,12 @@ local function index_move_status(h, from, to)
   redis.call('ZREM', idx_task_status_key(task, from), k)
   redis.call('ZADD', idx_task_status_key(task, to), ctime, k)
 end
+
+-- Byte order, as the sorted set orders equal scores (Lua's `<` on strings follows the server's locale).
+local function bytes_before(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
