@@ -1,10 +1,11 @@
 import type { EventType } from "../../../gen/ts/mageflow/v1/event_pb.js";
 import { decodeRecord } from "../record.js";
-import type { EventLog, StoredEvent, StoreOptions } from "../store.js";
+import type { EventLog, StoredEvent } from "../store.js";
 import { unavailable } from "../../core/service-error.js";
 import type { Keys } from "./keys.js";
 import type { RedisClient } from "./redis-connection.js";
 import { toFlat } from "./scripts.js";
+import { execThenWait, type WaitReplicas } from "./wait-replicas.js";
 
 type StreamEntry = [id: string, fields: string[]];
 
@@ -25,7 +26,7 @@ export class RedisEventLog implements EventLog {
     /** A dedicated connection for the blocking XREAD of `tail`. */
     private readonly blocking: () => RedisClient,
     private readonly keys: Keys,
-    private readonly waitReplicas?: StoreOptions["waitReplicas"],
+    private readonly waitReplicas?: WaitReplicas,
   ) {}
 
   /** The newest revision this process has seen on `waitReplicas` replicas. */
@@ -56,19 +57,18 @@ export class RedisEventLog implements EventLog {
   }
 
   /**
-   * WAIT covers only the calling connection's own writes, so this writes the newest revision read to
-   * `{p}:replicated` and WAITs for it: the replication stream is ordered, so the replicas then have every
-   * event read before it. Too few replicas in time: only what was already confirmed is returned (a tail
+   * Writes the newest revision read to `{p}:replicated` and WAITs for that write (execThenWait): the
+   * replicas then have every event read before it. Too few replicas in time: only what was already confirmed is returned (a tail
    * rejects, and its reader retries).
    */
   private async replicated(events: StoredEvent[]): Promise<StoredEvent[]> {
     const w = this.waitReplicas;
     const last = events.at(-1)?.revision ?? 0;
     if (!w || last <= this.replicatedRevision) return events;
-    const res = await this.redis.pipeline().set(this.keys.replicated, last).wait(w.count, w.timeoutMs).exec();
-    const [[setErr], [waitErr, acked]] = (res ?? []) as [Error | null, unknown][];
-    if (setErr ?? waitErr) throw setErr ?? waitErr;
-    if (Number(acked) >= w.count) {
+    const { replies, replicated, waitError } = await execThenWait(this.redis.pipeline().set(this.keys.replicated, last), w);
+    const setError = replies[0][0];
+    if (setError ?? waitError) throw setError ?? waitError;
+    if (replicated) {
       this.replicatedRevision = Math.max(this.replicatedRevision, last);
       return events;
     }

@@ -8,6 +8,7 @@ import { listScanLimit } from "../list-bounds.js";
 import { loadLuaCommands } from "./lua-source.js";
 import type { RedisClient } from "./redis-connection.js";
 import { refusalError, type RefusalContext } from "./script-refusal.js";
+import { execThenWait, type WaitReplicas } from "./wait-replicas.js";
 
 const str = JSON.stringify;
 type Arg = string | number;
@@ -203,22 +204,23 @@ export class Scripts {
    * the change is answered only once `count` replicas have it. Fewer within the timeout: UNAVAILABLE
    * `REPLICATION_TIMEOUT` (the primary has the change; a failover before the replicas catch up may lose it).
    */
-  private async mutateAndWait(name: string, args: Arg[], w: { count: number; timeoutMs: number }): Promise<Reply> {
+  private async mutateAndWait(name: string, args: Arg[], w: WaitReplicas): Promise<Reply> {
     const pipeline = this.redis.pipeline();
     (pipeline as unknown as Record<string, (...a: Arg[]) => unknown>)[`mageflow_${name}`](...args);
-    pipeline.wait(w.count, w.timeoutMs);
-    const [[scriptErr, reply], [waitErr, acked]] = ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
+    const { replies, replicated, waitError, acked } = await execThenWait(pipeline, w);
+    const [scriptErr, reply] = replies[0];
     if (scriptErr) throw scriptErr;
     if ((reply as Reply)[0] === "ERR") return reply as Reply;
-    if (waitErr) throw waitErr;
-    if (Number(acked) < w.count) {
+    if (waitError) throw waitError;
+    if (!replicated) {
       throw unavailable(
         "REPLICATION_TIMEOUT",
-        `the change is on the Redis primary but ${Number(acked)} of ${w.count} replicas acknowledged it within ${w.timeoutMs} ms; a failover may lose it`,
+        `the change is on the Redis primary but ${acked} of ${w.count} replicas acknowledged it within ${w.timeoutMs} ms; a failover may lose it`,
       );
     }
     return reply as Reply;
   }
+
 
   private fn(name: string): ScriptFn {
     const fn = this.fns.get(name);
