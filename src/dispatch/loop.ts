@@ -16,9 +16,14 @@ export interface DispatchLoopOptions {
   log: (msg: string) => void;
   /** Follow every triggered run at the engine until it ends (docs/hatchet.md, reconciliation); off without. */
   reconcile?: ReconcileOptions;
+  /**
+   * Entries handled at once. Each holds at most one signature (a bounded request), so this bounds the bytes
+   * too; while the engine is down, entries wait in the store, not in this process.
+   */
+  maxInFlight: number;
 }
 
-const DEFAULTS: DispatchLoopOptions = { claimIdleMs: 15_000, maxBackoffMs: 30_000, log: () => {} };
+const DEFAULTS: DispatchLoopOptions = { claimIdleMs: 15_000, maxBackoffMs: 30_000, log: () => {}, maxInFlight: 64 };
 
 /**
  * Drains the store's outbox into the engine. Every server process runs one; they share
@@ -64,12 +69,17 @@ export class DispatchLoop {
     let lastClaim = 0;
     let failures = 0;
     while (this.running) {
+      if (this.inFlight.size >= this.opts.maxInFlight) {
+        await Promise.race([...this.inFlight, sleep(500, this.stopping.signal)]);
+        continue;
+      }
       try {
-        const entries = await this.store.outbox.read(this.consumer, 32, 500);
+        const entries = await this.store.outbox.read(this.consumer, Math.min(32, this.opts.maxInFlight - this.inFlight.size), 500);
         let stale: OutboxEntry[] = [];
-        if (Date.now() - lastClaim > this.opts.claimIdleMs / 3) {
+        const room = this.opts.maxInFlight - this.inFlight.size - entries.length;
+        if (room > 0 && Date.now() - lastClaim > this.opts.claimIdleMs / 3) {
           lastClaim = Date.now();
-          stale = await this.store.outbox.claimStale(this.consumer, this.opts.claimIdleMs, 32);
+          stale = await this.store.outbox.claimStale(this.consumer, this.opts.claimIdleMs, Math.min(32, room));
         }
         failures = 0;
         for (const e of entries) this.track(e, true);

@@ -136,3 +136,32 @@ it("a store failure after the engine accepted a run records that run on retry, w
     await store.close();
   }
 });
+
+it("while the engine refuses, at most maxInFlight entries are held in the process; the rest wait in the store", async () => {
+  const store = new MemoryStore(defaultOptions());
+  const tried = new Set<string>();
+  const engine = new RecordingDispatcher({
+    failWith: (c) => {
+      if (c.op === "trigger") tried.add(c.req.key);
+      throw new DispatchError("engine unavailable", false);
+    },
+  });
+  for (let i = 0; i < 20; i++) {
+    const { record } = await store.create(createCmd());
+    await store.run({ key: record.key, input: {}, metadata: {}, requestId: "", guard: {} });
+  }
+  const loop = new DispatchLoop(store, engine, { maxInFlight: 5 });
+  loop.start();
+  try {
+    const deadline = Date.now() + 5000;
+    while (tried.size < 5) {
+      assert.ok(Date.now() < deadline, `only ${tried.size} tried`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(tried.size, 5, "only the entries in flight were tried");
+  } finally {
+    await loop.stop();
+    await store.close();
+  }
+});
