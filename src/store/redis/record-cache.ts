@@ -4,11 +4,21 @@ import { decodeRecord, type FlatRecord, type SignatureRecord } from "../record.j
 const DEFAULT_ENTRIES = 4096;
 const DEFAULT_TEXT = 2 * 1024 * 1024;
 
+/** The text all of a process's caches hold together, whatever the number of namespaces it serves. */
+export class SharedText {
+  used = 0;
+  constructor(readonly max: number) {}
+}
+
+/** 16 Mi code units (about 32 MB) for every namespace's cache in the process. */
+const PROCESS_TEXT = new SharedText(16 * 1024 * 1024);
+
 /**
  * Decoded signatures by key and revision, so that List pages of unchanged signatures neither move nor decode
  * them again. A key at a revision always has the same fields (every change writes a new revision); only
  * whether the lease is live depends on the time of reading, so a hit drops a lease that has since expired.
- * Bounded by entries and by the text of their fields (UTF-16 code units); the oldest written goes first.
+ * Bounded by entries and by the text of their fields (UTF-16 code units), per namespace and for the whole
+ * process (`SharedText`); the oldest written goes first.
  */
 export class RecordCache {
   private readonly byKey = new Map<string, { record: SignatureRecord; size: number }>();
@@ -17,6 +27,7 @@ export class RecordCache {
   constructor(
     private readonly maxEntries = DEFAULT_ENTRIES,
     private readonly maxText = DEFAULT_TEXT,
+    private readonly shared = PROCESS_TEXT,
   ) {}
 
   get(key: string, revision: number, now: number): SignatureRecord | undefined {
@@ -33,10 +44,20 @@ export class RecordCache {
     for (const f in h) size += f.length + h[f].length;
     this.forget(record.key);
     if (size > this.maxText) return record;
-    while (this.byKey.size >= this.maxEntries || this.text + size > this.maxText) this.forget(this.byKey.keys().next().value!);
+    while (this.byKey.size >= this.maxEntries || this.text + size > this.maxText || this.shared.used + size > this.shared.max) {
+      // The process's share is held by other namespaces' caches: this one does not grow.
+      if (this.byKey.size === 0) return record;
+      this.forget(this.byKey.keys().next().value!);
+    }
     this.byKey.set(record.key, { record, size });
     this.text += size;
+    this.shared.used += size;
     return record;
+  }
+
+  /** Forgets everything, giving its text back to the process's share. */
+  clear() {
+    for (const key of [...this.byKey.keys()]) this.forget(key);
   }
 
   get size() {
@@ -48,5 +69,6 @@ export class RecordCache {
     if (!old) return;
     this.byKey.delete(key);
     this.text -= old.size;
+    this.shared.used -= old.size;
   }
 }

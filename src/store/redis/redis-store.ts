@@ -162,6 +162,7 @@ export class RedisStore implements S.Store {
 
   async close() {
     this.closing = true;
+    this.listed.clear();
     for (const c of this.blockingConnections) c.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
