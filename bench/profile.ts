@@ -1,6 +1,6 @@
 /**
  * CPU profile of the service under load: `npx tsx bench/profile.ts [--store redis|memory]
- * [--scenario unary|get|update|create|run|watch] [--seconds 3] [--concurrency 64]` (concurrency: get only).
+ * [--scenario unary|get|update|create|run|watch|paced-update] [--rate 500] [--seconds 3] [--concurrency 64]` (concurrency: get only).
  *
  * Starts the server with `node --cpu-prof`, drives one scenario at c=64 from separate
  * processes (as `npm run bench` does), stops the server (the profile is written at exit)
@@ -262,7 +262,12 @@ async function main() {
       }
       throw new Error(`unknown scenario ${what}`);
     };
-    if (scenario === "watch") {
+    if (scenario === "paced-update") {
+      loadFrom = (Date.now() - launched) / 1000;
+      const rate = Number(opt("rate", "500"));
+      const w = await loadgen({ addr, concurrency: 64, sequences: base.slice(0, 100).map((k, i) => [{ path: PATH.update, body: body.update(k, i) }]), mode: "cycle", rate, timing: T });
+      console.error(`writer at ${rate}/s: ${JSON.stringify(w.cell)}`);
+    } else if (scenario === "watch") {
       const [cmd, args] = pinned("load", `${ROOT}bench/go-noop/bin/watchers`, ["-addr", addr, "-n", opt("watchers", "1000"), "-conns", "10", "-body", Buffer.from(body.watch(500)).toString("base64"), "-warmup", "500ms", "-duration", `${seconds * 1000}ms`]);
       loadFrom = (Date.now() - launched) / 1000;
       const w = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });

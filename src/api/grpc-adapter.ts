@@ -4,7 +4,8 @@ import { ConnectError, createContextValues, type ContextValues, type HandlerCont
 import * as grpc from "@grpc/grpc-js";
 import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
 import { toConnectError } from "./to-connect-error.js";
-import { frameOf, framesPassThrough } from "./grpc-frames.js";
+import { frameOf, frameStreamOf, framesPassThrough } from "./grpc-frames.js";
+import { streamSinkKey, type StreamSink } from "./stream-sink.js";
 
 /**
  * Serves a protobuf-es service implementation (the same one Connect serves) on grpc-js:
@@ -160,17 +161,40 @@ function streamHandler(
       for (const b of inFlight) done(b);
       wake?.();
     });
+    const bytesOf = (res: unknown) => {
+      const message = encode(res);
+      return framesPassThrough ? frameOf(message) : message;
+    };
+    const room = (bytes: Buffer) => pending === 0 || (pending + bytes.length <= writes.perStream && !inFlight.has(bytes));
+    // The first message goes through grpc-js, which sends the headers with it at once; the
+    // rest, framed here already, straight to the HTTP/2 stream behind it (in order: nothing waits in between).
+    const frames = frameStreamOf(call);
+    let headersSent = false;
+    const send = (bytes: Buffer) => {
+      inFlight.add(bytes);
+      pending += bytes.length;
+      writes.hold?.(bytes);
+      if (frames && headersSent) frames.write(bytes, () => done(bytes));
+      else call.write(bytes, () => done(bytes));
+      headersSent = true;
+    };
+    const sink: StreamSink = {
+      tryWrite(res) {
+        if (call.cancelled) return false;
+        const bytes = bytesOf(res);
+        if (!room(bytes)) return false;
+        send(bytes);
+        return true;
+      },
+    };
+    ctx.values.set(streamSinkKey, sink);
     (async () => {
       for await (const res of fn(call.request, ctx) as AsyncIterable<unknown>) {
         if (call.cancelled) break;
-        const message = encode(res);
-        const bytes = framesPassThrough ? frameOf(message) : message;
-        while (pending > 0 && (pending + bytes.length > writes.perStream || inFlight.has(bytes)) && !call.cancelled) await new Promise<void>((r) => (wake = r));
+        const bytes = bytesOf(res);
+        while (!room(bytes) && !call.cancelled) await new Promise<void>((r) => (wake = r));
         if (call.cancelled) break;
-        inFlight.add(bytes);
-        pending += bytes.length;
-        writes.hold?.(bytes);
-        call.write(bytes, () => done(bytes));
+        send(bytes);
       }
       call.end();
     })()

@@ -40,3 +40,19 @@ export const framesPassThrough: boolean = (() => {
     return false;
   }
 })();
+
+/** What a frame is written to once its call has sent its headers: the call's own HTTP/2 stream. */
+export interface FrameStream {
+  write(frame: Buffer, done: (err?: Error | null) => void): boolean;
+}
+
+/**
+ * The HTTP/2 stream under a grpc-js server call (grpc-js 1.14: the call's `call.stream`, when no
+ * interceptor wraps it in another object), or undefined. Frames written straight to it skip two
+ * Writable layers and grpc-js's per-message bookkeeping: about a fifth of a watch fan-out's CPU.
+ */
+export function frameStreamOf(call: object): FrameStream | undefined {
+  if (!framesPassThrough) return undefined;
+  const stream = (call as { call?: { stream?: unknown } }).call?.stream as { write?: unknown; respond?: unknown } | undefined;
+  return typeof stream?.write === "function" && typeof stream.respond === "function" ? (stream as unknown as FrameStream) : undefined;
+}

@@ -16,6 +16,7 @@ import { schemaViolations } from "../core/input-schema.js";
 import { Violations } from "./validate.js";
 import { createCommandOf } from "./create-command.js";
 import { watchSignatures } from "./watch-handler.js";
+import { streamSinkKey } from "./stream-sink.js";
 
 const UPDATE_PATHS = ["kwargs", "metadata", "input_schema", "return_field_name"];
 const CAS_ATTEMPTS = 20;
@@ -229,7 +230,7 @@ export function signatureService(deps: ApiDeps): ServiceImpl<typeof SignatureSer
       return { signature: toSignature(record) };
     },
 
-    watchSignatures: (req, ctx) => watchSignatures(deps, req, ctx.signal),
+    watchSignatures: (req, ctx) => watchSignatures(deps, req, ctx.signal, ctx.values.get(streamSinkKey)),
   };
 }
 

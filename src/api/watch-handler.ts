@@ -14,6 +14,7 @@ import { MAX_STATUSES } from "../core/limits.js";
 import { eventFilter, type Filter } from "./watch-filter.js";
 import { batchBytes, eventBytes } from "../watch/watch-budget.js";
 import { sharedRange } from "../watch/shared-history.js";
+import type { StreamSink } from "./stream-sink.js";
 
 type Response = MessageInitShape<typeof WatchSignaturesResponseSchema>;
 
@@ -32,7 +33,7 @@ const MAX_TASK_NAMES = 100;
  * WatchSignatures: replay from `start_revision` (or a snapshot), then live events, in
  * revision order, whole revisions per message, bookmarks while idle (etcd's watch).
  */
-export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesRequest, signal: AbortSignal): AsyncGenerator<Response> {
+export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesRequest, signal: AbortSignal, sink?: StreamSink): AsyncGenerator<Response> {
   const filter = validate(deps, req);
   const matches = eventFilter(filter);
   const unfiltered = filter.keys.length + filter.taskNames.length + filter.statuses.length + filter.containerKeys.length === 0;
@@ -57,9 +58,36 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
     // the current one waits for it: nothing older than the start is ever sent.
     let last = Math.max(sub.since, Number(req.startRevision) - 1);
     let quietSince = Date.now();
+    /** The messages a batch of live events makes for this watcher, and where it then stands. */
+    const reply = (events: StoredEvent[]): { messages: Response[]; upto: number } => {
+      const caughtUp = events[0].revision > last && shown.size === 0;
+      const fresh = caughtUp ? events : events.filter((e) => e.revision > last && !((shown.get(e.key) ?? 0) >= e.revision));
+      const upto = Math.max(last, events[events.length - 1].revision);
+      const selected = unfiltered ? fresh : fresh.filter(matches);
+      if (selected.length === 0) return { messages: [], upto };
+      // The usual case, a watcher that keeps up with no filter, shares one reply per batch with all such watchers.
+      if (selected === events && batchBytes(events) <= MAX_MESSAGE_BYTES) return { messages: [batchResponse(events)], upto };
+      const parts = bySize(selected);
+      const messages = parts.map((p, i) => ({ events: p.map(eventMessage), revision: BigInt(i === parts.length - 1 ? upto : p[p.length - 1].revision) }));
+      return { messages, upto };
+    };
+    const advance = (r: { messages: Response[]; upto: number }) => {
+      last = r.upto;
+      if (r.messages.length > 0) quietSince = Date.now();
+    };
+    // While this stream waits, the hub's batches are written as they come (no wake-up, no turn
+    // through the stream's layers), unless they make more than one message or its writes are full.
+    const direct = sink
+      ? (events: StoredEvent[]) => {
+          const r = reply(events);
+          if (r.messages.length > 1 || (r.messages.length === 1 && !sink.tryWrite(r.messages[0]))) return false;
+          advance(r);
+          return true;
+        }
+      : undefined;
     while (!signal.aborted) {
       const wait = Math.max(1, progressMs - (Date.now() - quietSince));
-      const events = await sub.take(wait, signal);
+      const events = await sub.take(wait, signal, direct);
       if (sub.behind) {
         // It could not keep up: no queue is held for it; it reads the history from where it is
         // (REVISION_COMPACTED if that is gone), then takes live events again.
@@ -71,21 +99,10 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
         continue;
       }
       if (events.length === 0 && sub.ended) return;
-      const caughtUp = events.length > 0 && events[0].revision > last && shown.size === 0;
-      const fresh = caughtUp ? events : events.filter((e) => e.revision > last && !((shown.get(e.key) ?? 0) >= e.revision));
-      if (events.length > 0) last = Math.max(last, events[events.length - 1].revision);
-      const selected = unfiltered ? fresh : fresh.filter(matches);
-      if (selected.length > 0) {
-        quietSince = Date.now();
-        // The usual case, a watcher that keeps up with no filter, shares one reply per batch with all such watchers.
-        if (selected === events && batchBytes(events) <= MAX_MESSAGE_BYTES) yield batchResponse(events);
-        else {
-          const parts = bySize(selected);
-          for (let i = 0; i < parts.length; i++) {
-            yield { events: parts[i].map(eventMessage), revision: BigInt(i === parts.length - 1 ? last : parts[i][parts[i].length - 1].revision) };
-          }
-        }
-      } else if (Date.now() - quietSince >= progressMs) {
+      const r = events.length > 0 ? reply(events) : { messages: [], upto: last };
+      advance(r);
+      if (r.messages.length > 0) for (const m of r.messages) yield m;
+      else if (Date.now() - quietSince >= progressMs) {
         quietSince = Date.now();
         // Only `last`: the hub may already have queued newer events for this subscriber
         // that it has not delivered yet, and a bookmark must never run ahead of them.

@@ -139,7 +139,8 @@ export class WatchHub {
   }
 
   /**
-   * The watchers write a batch in the turns after `push`; this waits for them and then rests
+   * Watchers waiting on the gRPC port write a batch during `push`; the others in the turns after
+   * it. This waits for them and then rests
    * as long again (at most MAX_REST_MS, and no longer than that many watchers could have taken)
    * before reading on. So fan-out takes at most about half of the process: a few watchers get
    * each change at once, a thousand get fewer, bigger messages instead of starving the writers

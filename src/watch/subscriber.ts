@@ -17,6 +17,8 @@ export class Subscriber {
   private batches: StoredEvent[][] = [];
   private queued = 0;
   private wake?: () => void;
+  /** While `take` waits: delivers a batch to the stream at once, or answers false to have it queued. */
+  private direct?: (events: StoredEvent[]) => boolean;
   private signal?: AbortSignal;
   /** Fell behind: nothing queued, nothing taken; the stream reads the history instead. */
   behind = false;
@@ -33,6 +35,7 @@ export class Subscriber {
   /** Whether the events were queued (false: ended or behind, or behind now because of this batch). */
   push(events: StoredEvent[]): boolean {
     if (this.ended || this.behind) return false;
+    if (this.queued === 0 && this.direct && this.deliverNow(events)) return true;
     // An empty queue takes any batch: a subscriber that keeps up does not fall behind because of
     // one big batch (a revision with many events, or the hub catching up).
     if (this.queued > 0 && this.queued + events.length > this.limit) {
@@ -44,6 +47,15 @@ export class Subscriber {
     this.queued += events.length;
     this.wake?.();
     return true;
+  }
+
+  private deliverNow(events: StoredEvent[]): boolean {
+    try {
+      return this.direct!(events);
+    } catch {
+      // Queued instead: the stream meets the same failure in its own turn and ends with it.
+      return false;
+    }
   }
 
   /** The first revision queued and not yet taken (Infinity when none). */
@@ -67,9 +79,10 @@ export class Subscriber {
   /**
    * Takes the oldest batch queued, as the hub's own array, waiting up to `ms` when the queue is
    * empty. One batch at a time, never several joined: every stream that takes a batch then sends
-   * the same reply and frame, however far behind it is.
+   * the same reply and frame, however far behind it is. While it waits, `direct` (if given) is
+   * offered each batch first; a batch it takes is not queued and does not end the wait.
    */
-  async take(ms: number, signal: AbortSignal): Promise<StoredEvent[]> {
+  async take(ms: number, signal: AbortSignal, direct?: (events: StoredEvent[]) => boolean): Promise<StoredEvent[]> {
     if (this.signal !== signal) {
       this.signal = signal;
       signal.addEventListener("abort", () => this.wake?.(), { once: true });
@@ -77,9 +90,11 @@ export class Subscriber {
     if (this.queued === 0 && !this.ended && !this.behind && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => this.wake?.(), ms);
+        this.direct = direct;
         this.wake = () => {
           clearTimeout(timer);
           this.wake = undefined;
+          this.direct = undefined;
           resolve();
         };
       });

@@ -17,6 +17,7 @@ import { WatchBudget } from "../../src/watch/watch-budget.js";
 import { WatchHub } from "../../src/watch/hub.js";
 import { Subscriber } from "../../src/watch/subscriber.js";
 import { watchSignatures } from "../../src/api/watch-handler.js";
+import type { StreamSink } from "../../src/api/stream-sink.js";
 import { defaultOptions } from "../conformance/backends.js";
 import { checkBookmarkable, checkResumable, type WMessage } from "../support/watch-validator.js";
 import { endOf, sleep, until } from "./harness.js";
@@ -63,7 +64,81 @@ function run(deps: ApiDeps, req: Req) {
   return { messages, done, abort: () => abort.abort(), end: () => end };
 }
 
+/**
+ * The handler with a transport sink, as the gRPC port gives it: messages written through the sink
+ * and those yielded land in one list, in the order the stream would carry them.
+ */
+function runWithSink(deps: ApiDeps, req: Req) {
+  const abort = new AbortController();
+  const messages: (WMessage & { via: "sink" | "yield" })[] = [];
+  const control = { refuse: false, throws: false };
+  const record = (r: Response, via: "sink" | "yield") =>
+    messages.push({
+      via,
+      revision: Number(r.revision ?? 0),
+      bookmark: !!r.bookmark,
+      events: (r.events ?? []).map((e) => ({ revision: Number(e.revision), key: e.key!, type: e.type!, taskName: e.taskName!, status: e.status! })),
+    });
+  const sink: StreamSink = {
+    tryWrite(r) {
+      if (control.throws) throw new Error("encoding failed");
+      if (control.refuse) return false;
+      record(r as Response, "sink");
+      return true;
+    },
+  };
+  const done = (async () => {
+    for await (const r of watchSignatures(deps, create(WatchSignaturesRequestSchema, req), abort.signal, sink)) record(r, "yield");
+  })().catch(() => {});
+  return { messages, control, done, abort: () => abort.abort() };
+}
+type Response = { events?: { revision?: bigint; key?: string; type?: EventType; taskName?: string; status?: number }[]; revision?: bigint; bookmark?: boolean };
+
 describe("watch handler and hub", () => {
+  test("a waiting stream's live batches go straight to the transport's sink; a refused or failed write is yielded instead, in order", async () => {
+    const t = await setup();
+    const w = runWithSink(t.deps, {});
+    await until("subscribed", () => t.hub.subscriberCount === 1);
+    const revisions = () => w.messages.flatMap((m) => m.events.map((e) => e.revision));
+    for (let i = 0; i < 3; i++) await t.store.create(createCmd());
+    await until("three events", () => revisions().length === 3);
+    w.control.refuse = true;
+    for (let i = 0; i < 2; i++) await t.store.create(createCmd());
+    await until("five events", () => revisions().length === 5);
+    w.control.refuse = false;
+    w.control.throws = true;
+    await t.store.create(createCmd());
+    await until("six events", () => revisions().length === 6);
+    w.control.throws = false;
+    await t.store.create(createCmd());
+    await until("seven events", () => revisions().length === 7);
+    w.abort();
+    await w.done;
+    assert.deepEqual(revisions(), [1, 2, 3, 4, 5, 6, 7], "every revision once, in order");
+    const via = (r: number) => w.messages.find((m) => m.events.some((e) => e.revision === r))!.via;
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map(via), ["sink", "sink", "sink", "yield", "yield", "yield", "sink"]);
+    assert.deepEqual(checkResumable([{ startRevision: 0, messages: w.messages }]), []);
+    await t.close();
+  });
+
+  test("a filtered stream skips other signatures' changes without a message and gets its own through the sink", async () => {
+    const t = await setup();
+    const w = runWithSink(t.deps, { filter: { taskNames: ["mine"] } });
+    await until("subscribed", () => t.hub.subscriberCount === 1);
+    await t.store.create(createCmd({ taskName: "other" }));
+    await t.store.create(createCmd({ taskName: "mine" }));
+    await t.store.create(createCmd({ taskName: "other" }));
+    await until("its event", () => w.messages.length === 1);
+    await sleep(100);
+    w.abort();
+    await w.done;
+    assert.deepEqual(
+      w.messages.map((m) => [m.via, m.events.map((e) => [e.revision, e.taskName])]),
+      [["sink", [[2, "mine"]]]],
+    );
+    await t.close();
+  });
+
   test("regression: a start_revision beyond the current one sends nothing before it", async () => {
     const t = await setup();
     await t.store.create(createCmd());
