@@ -5,6 +5,11 @@ import { Subscriber, type QueueAccount } from "./subscriber.js";
 import { batchBytes, WatchBudget } from "./watch-budget.js";
 
 const MAX_REST_MS = 20;
+/**
+ * A big fan-out rests at least this long: a watcher that keeps up then gets some 60 messages a
+ * second, however cheap one fan-out is, and each costs the process and the client per message.
+ */
+const MIN_REST_MS = 12;
 /** A generous cost of one watcher's write: the rest never exceeds what the watchers could have cost. */
 const REST_PER_SUBSCRIBER_MS = 0.02;
 
@@ -140,16 +145,16 @@ export class WatchHub {
 
   /**
    * Watchers waiting on the gRPC port write a batch during `push`; the others in the turns after
-   * it. This waits for them and then rests
-   * as long again (at most MAX_REST_MS, and no longer than that many watchers could have taken)
-   * before reading on. So fan-out takes at most about half of the process: a few watchers get
+   * it. This waits for them and then rests as long again, at least MIN_REST_MS and at most
+   * MAX_REST_MS, but never longer than that many watchers could have taken, before reading on.
+   * So fan-out takes at most about half of the process: a few watchers get
    * each change at once, a thousand get fewer, bigger messages instead of starving the writers
    * whose changes they wait for.
    */
   private async pace(started: number) {
     if (this.subscribers.size === 0) return;
     await new Promise((r) => setImmediate(r));
-    const rest = Math.min(MAX_REST_MS, this.subscribers.size * REST_PER_SUBSCRIBER_MS, performance.now() - started);
+    const rest = Math.min(MAX_REST_MS, this.subscribers.size * REST_PER_SUBSCRIBER_MS, Math.max(MIN_REST_MS, performance.now() - started));
     if (rest >= 1 && this.running) await new Promise((r) => setTimeout(r, rest));
   }
 
