@@ -632,7 +632,13 @@ interface Target {
   met: boolean | undefined;
 }
 
-function targets(calls: CallCount[] | undefined, watch: WatchRow[] | undefined): Target[] {
+interface ScaleOut {
+  latency?: LatencyResult;
+  workers?: WorkersResult;
+  watchAcrossWorkers?: WatchWorkersRow[];
+}
+
+function targets(calls: CallCount[] | undefined, watch: WatchRow[] | undefined, scale: ScaleOut = {}): Target[] {
   const out: Target[] = [];
   const c = Math.max(...CONCS);
   for (const r of rows.filter((x) => x.kind === "op" && x.via === "grpc" && x.concurrency === c)) {
@@ -677,6 +683,35 @@ function targets(calls: CallCount[] | undefined, watch: WatchRow[] | undefined):
       measured: `p99 ${w.p99Ms} ms, writer ${w.writerRate}/s, ${fmt(w.deliveredPerS)} of ${fmt(w.expectedPerS)} events/s delivered${errs ? `, ${errs} streams ended with errors` : ""}`,
       met: w.p99Ms <= 50 && w.writerRate >= 0.95 * w.targetRate && errs === 0,
     });
+  }
+  return [...out, ...scaleOutTargets(scale)];
+}
+
+/** The targets of the scale-out work: worker processes, the fan-out across them, latency at c=1. */
+function scaleOutTargets({ latency, workers, watchAcrossWorkers }: ScaleOut): Target[] {
+  const out: Target[] = [];
+  for (const r of workers?.ratios ?? []) {
+    out.push({
+      what: `redis ${r.op}, 2 worker processes vs 1`,
+      target: "≥ 1.6× ops/s while Redis is not saturated",
+      measured: `${r.throughput}× ops/s, ${r.perServerCpu}× per server CPU second (Redis at ${r.redisCpu2} of its core)`,
+      met: r.throughput >= 1.6,
+    });
+  }
+  for (const n of [1, 2]) {
+    const runs = (watchAcrossWorkers ?? []).filter((r) => r.workers === n);
+    if (runs.length === 0) continue;
+    const ok = (r: WatchWorkersRow) => r.p99Ms <= 50 && r.busiestProcessCpu < 0.7 && r.streamErrors === 0;
+    out.push({
+      what: `1000 watchers at ${WATCH_RATE} changes/s, ${n} worker${n > 1 ? "s" : ""}, ${runs.length} runs`,
+      target: "p99 ≤ 50 ms in every run, each server process below 70 % of its core",
+      measured: `p99 ${runs.map((r) => r.p99Ms.toFixed(1)).join(" / ")} ms; busiest process ${runs.map((r) => r.busiestProcessCpu.toFixed(2)).join(" / ")}`,
+      met: runs.every(ok),
+    });
+  }
+  if (latency) {
+    const get = latency.rows.find((r) => r.what === "get");
+    out.push({ what: "redis get, c=1, p50", target: `≤ 2 × no-op p50 + HGETALL p50 = ${latency.targetMs} ms`, measured: `${get?.p50Ms} ms`, met: latency.met });
   }
   return out;
 }
@@ -795,7 +830,7 @@ async function main() {
   if (on("capacity")) await section("capacity", async () => void (capacityRes = await capacity({ n: QUICK ? 5000 : 20_000, seconds: QUICK ? 1 : 2, log })));
 
   addRatios();
-  const tgt = targets(calls?.ops, watch);
+  const tgt = targets(calls?.ops, watch, { latency, workers, watchAcrossWorkers });
   const elapsedS = round((Date.now() - started) / 1000 - waitedS, 1);
   const loadAfter = os.loadavg().map((x) => round(x, 2));
   const result = { date: date.toISOString(), mode: QUICK ? "quick" : "full", elapsedS, source, machine, loadavg: { before: loadBefore, after: loadAfter }, timing: T, concurrency: CONCS, baseSignatures: BASE, rows, redisCalls: calls, watch, observability, observabilityCpu, swarm, latency, workers, watchAcrossWorkers, capacity: capacityRes, targets: tgt, notes };
