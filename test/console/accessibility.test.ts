@@ -67,8 +67,13 @@ test("the console's pages pass axe-core's WCAG 2.1 AA checks (labels, contrast, 
   await suspend.focus();
   await page.keyboard.press("Enter");
   await page.getByRole("dialog").waitFor();
-  // Contrast is measured as painted: wait until the dialog's opening transition has finished.
-  await page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== "running"));
+  // Contrast is measured as painted: wait until the dialog's opening transition has finished, that is
+  // until the dialog and everything around it are fully opaque (a transition that has not started yet
+  // is not among the running animations, so those alone can pass mid-fade on a busy machine).
+  await page.waitForFunction(() => {
+    for (let el = document.querySelector("[role=dialog]"); el; el = el.parentElement) if (getComputedStyle(el).opacity !== "1") return false;
+    return !!document.querySelector("[role=dialog]") && document.getAnimations().every((a) => a.playState !== "running");
+  });
   assert.deepEqual(await violations(page), []);
   await page.keyboard.press("Escape");
   await page.getByRole("dialog").waitFor({ state: "detached" });
