@@ -51,54 +51,59 @@ describe("watchers that never read (Redis store)", { skip: redisSkipReason(), ti
     await redis?.stop();
   });
 
-  it("hold at most the per-stream bound each, and a reading watcher receives every revision in order", async () => {
-    const client = createClient(SignatureService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }));
-    const { signature } = await client.createSignature({ taskName: "slow-readers", kwargs: {} });
-    const key = signature!.key;
-    const first = Number(signature!.revision);
+  for (const port of ["gRPC", "HTTP (Connect)"] as const) {
+    it(`on the ${port} port: hold at most the per-stream bound each, and a reading watcher receives every revision in order`, async () => {
+      const client = createClient(SignatureService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${server.grpcPort}` }));
+      const { signature } = await client.createSignature({ taskName: "slow-readers", kwargs: {} });
+      const key = signature!.key;
+      const first = Number(signature!.revision);
 
-    const received: number[] = [];
-    const reader = new AbortController();
-    const reading = (async () => {
-      for await (const r of client.watchSignatures({ startRevision: BigInt(first + 1) }, { signal: reader.signal })) {
-        for (const e of r.events) received.push(Number(e.signature!.revision));
+      const received: number[] = [];
+      const reader = new AbortController();
+      const reading = (async () => {
+        for await (const r of client.watchSignatures({ startRevision: BigInt(first + 1) }, { signal: reader.signal })) {
+          for (const e of r.events) received.push(Number(e.signature!.revision));
+        }
+      })().catch((e) => {
+        if (!reader.signal.aborted) throw e;
+      });
+
+      const before = heldBytes();
+      const sessions: http2.ClientHttp2Session[] = [];
+      const blob = "x".repeat(KWARGS_BYTES);
+      let last = first;
+      for (let i = 0; i < STALLED * STAGGER; i++) {
+        if (i % STAGGER === 0) sessions.push(port === "gRPC" ? stalledWatcher(server.grpcPort, "application/grpc") : stalledWatcher(server.httpPort, "application/connect+proto"));
+        const r = await client.updateSignature({ key, kwargs: { blob, i }, updateMask: { paths: ["kwargs"] } });
+        last = Number(r.signature!.revision);
       }
-    })().catch((e) => {
-      if (!reader.signal.aborted) throw e;
+      for (let t = 0; t < 300 && received[received.length - 1] !== last; t++) await new Promise((r) => setTimeout(r, 100));
+      const grown = heldBytes() - before;
+
+      reader.abort();
+      await reading;
+      for (const s of sessions) s.destroy();
+
+      assert.deepEqual(received, Array.from({ length: last - first }, (_, i) => first + 1 + i), "the reading watcher got every revision once, in order");
+      // What the stalled streams may hold: the budget, and per stream its bound plus the one message that crossed it.
+      const bound = BUDGET + STALLED * (STREAM_BUFFER + 2 * KWARGS_BYTES) + 16 * MiB;
+      assert.ok(grown < bound, `held ${Math.round(grown / MiB)} MiB more with ${STALLED} stalled watchers (bound ${Math.round(bound / MiB)} MiB)`);
     });
-
-    const before = heldBytes();
-    const sessions: http2.ClientHttp2Session[] = [];
-    const blob = "x".repeat(KWARGS_BYTES);
-    let last = first;
-    for (let i = 0; i < STALLED * STAGGER; i++) {
-      if (i % STAGGER === 0) sessions.push(stalledWatcher(server.grpcPort));
-      const r = await client.updateSignature({ key, kwargs: { blob, i }, updateMask: { paths: ["kwargs"] } });
-      last = Number(r.signature!.revision);
-    }
-    for (let t = 0; t < 300 && received[received.length - 1] !== last; t++) await new Promise((r) => setTimeout(r, 100));
-    const grown = heldBytes() - before;
-
-    reader.abort();
-    await reading;
-    for (const s of sessions) s.destroy();
-
-    assert.deepEqual(received, Array.from({ length: last - first }, (_, i) => first + 1 + i), "the reading watcher got every revision once, in order");
-    // What the stalled streams may hold: the budget, and per stream its bound plus the one message that crossed it.
-    const bound = BUDGET + STALLED * (STREAM_BUFFER + 2 * KWARGS_BYTES) + 16 * MiB;
-    assert.ok(grown < bound, `held ${Math.round(grown / MiB)} MiB more with ${STALLED} stalled watchers (bound ${Math.round(bound / MiB)} MiB)`);
-  });
+  }
 });
 
-/** A WatchSignatures stream on its own connection whose client never reads: HTTP/2 flow control stops the server's writes. */
-function stalledWatcher(port: number): http2.ClientHttp2Session {
+/**
+ * A WatchSignatures stream on its own connection whose client never reads: HTTP/2 flow control stops the
+ * server's writes. gRPC and the Connect protocol's streaming requests share the envelope (flags, length, message).
+ */
+function stalledWatcher(port: number, contentType: "application/grpc" | "application/connect+proto"): http2.ClientHttp2Session {
   const session = http2.connect(`http://127.0.0.1:${port}`);
   session.on("error", () => {});
   const body = toBinary(WatchSignaturesRequestSchema, create(WatchSignaturesRequestSchema, {}));
   const frame = Buffer.alloc(5 + body.length);
   frame.writeUInt32BE(body.length, 1);
   frame.set(body, 5);
-  const stream = session.request({ ":method": "POST", ":path": "/mageflow.v1.SignatureService/WatchSignatures", "content-type": "application/grpc", te: "trailers" });
+  const stream = session.request({ ":method": "POST", ":path": "/mageflow.v1.SignatureService/WatchSignatures", "content-type": contentType, ...(contentType === "application/grpc" && { te: "trailers" }) });
   stream.on("error", () => {});
   stream.end(frame);
   stream.pause();
