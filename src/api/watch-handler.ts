@@ -64,12 +64,8 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
       const fresh = caughtUp ? events : events.filter((e) => e.revision > last && !((shown.get(e.key) ?? 0) >= e.revision));
       const upto = Math.max(last, events[events.length - 1].revision);
       const selected = unfiltered ? fresh : fresh.filter(matches);
-      if (selected.length === 0) return { messages: [], upto };
       // The usual case, a watcher that keeps up with no filter, shares one reply per batch with all such watchers.
-      if (selected === events && batchBytes(events) <= MAX_MESSAGE_BYTES) return { messages: [batchResponse(events)], upto };
-      const parts = bySize(selected);
-      const messages = parts.map((p, i) => ({ events: p.map(eventMessage), revision: BigInt(i === parts.length - 1 ? upto : p[p.length - 1].revision) }));
-      return { messages, upto };
+      return { messages: messagesOf(selected, upto, selected === events), upto };
     };
     const advance = (r: { messages: Response[]; upto: number }) => {
       last = r.upto;
@@ -101,8 +97,8 @@ export async function* watchSignatures(deps: ApiDeps, req: WatchSignaturesReques
       if (events.length === 0 && sub.ended) return;
       const r = events.length > 0 ? reply(events) : { messages: [], upto: last };
       advance(r);
-      if (r.messages.length > 0) for (const m of r.messages) yield m;
-      else if (Date.now() - quietSince >= progressMs) {
+      for (const m of r.messages) yield m;
+      if (r.messages.length === 0 && Date.now() - quietSince >= progressMs) {
         quietSince = Date.now();
         // Only `last`: the hub may already have queued newer events for this subscriber
         // that it has not delivered yet, and a bookmark must never run ahead of them.
@@ -135,15 +131,7 @@ async function* replay(deps: ApiDeps, start: number, until: number, matches: (e:
       if (batch.length === 0) break;
     }
     const upto = batch[batch.length - 1].revision;
-    if (all && batchBytes(batch) <= MAX_MESSAGE_BYTES) {
-      yield batchResponse(batch);
-      from = upto + 1;
-      continue;
-    }
-    const parts = bySize(batch.filter(matches));
-    for (let i = 0; i < parts.length; i++) {
-      yield { events: parts[i].map(eventMessage), revision: BigInt(i === parts.length - 1 ? upto : parts[i][parts[i].length - 1].revision) };
-    }
+    yield* messagesOf(all ? batch : batch.filter(matches), upto, all);
     from = upto + 1;
   }
 }
@@ -170,6 +158,18 @@ async function* snapshot(deps: ApiDeps, f: Filter): AsyncGenerator<SignatureReco
       cursor = page.cursor;
     } while (cursor);
   }
+}
+
+/**
+ * The messages that carry `events` (whole revisions, in order), the last one saying `upto`. A whole
+ * batch of the hub or the history (`shared`) that fits one message is its shared reply, the same
+ * object and encoding for every stream that sends it; anything else is cut by size.
+ */
+function messagesOf(events: StoredEvent[], upto: number, shared: boolean): Response[] {
+  if (events.length === 0) return [];
+  if (shared && batchBytes(events) <= MAX_MESSAGE_BYTES) return [batchResponse(events)];
+  const parts = bySize(events);
+  return parts.map((p, i) => ({ events: p.map(eventMessage), revision: BigInt(i === parts.length - 1 ? upto : p[p.length - 1].revision) }));
 }
 
 /** Events in order, cut into runs of whole revisions of about `MAX_MESSAGE_BYTES` at most (one event may be more). */

@@ -221,7 +221,6 @@ export class Scripts {
     return reply as Reply;
   }
 
-
   private fn(name: string): ScriptFn {
     const fn = this.fns.get(name);
     if (!fn) throw new Error(`no Lua command ${name}`);
