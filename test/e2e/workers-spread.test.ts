@@ -6,7 +6,6 @@
  * server refused unprocessed again; the TypeScript client does so by itself).
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import http2 from "node:http2";
 import { describe, test } from "node:test";
@@ -16,11 +15,10 @@ import { createConnectTransport } from "@connectrpc/connect-node";
 import { createMageflowClient, type MageflowClient } from "../../clients/typescript/src/index.js";
 import { GetSignatureRequestSchema, GetSignatureResponseSchema, SignatureService } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { redisSkipReason, startRedisServer } from "../support/redis-server.js";
+import { startWorkers, workerPids } from "../support/workers-server.js";
+import { envelope } from "../security/wire.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const workerPids = (primary: number) =>
-  execFileSync("ps", ["-o", "pid=", "--ppid", String(primary)]).toString().trim().split(/\s+/).filter(Boolean).map(Number);
 
 /** Socket inodes a process holds open. */
 function socketInodes(pid: number): Set<string> {
@@ -78,41 +76,6 @@ async function callOnNewConnection(
   return { session, localPort: session.socket.localPort!, status, data: Buffer.concat(chunks) };
 }
 
-const grpcFrame = (msg: Uint8Array) => {
-  const b = Buffer.alloc(5 + msg.length);
-  b.writeUInt32BE(msg.length, 1);
-  Buffer.from(msg).copy(b, 5);
-  return b;
-};
-
-async function startWorkers(redisUrl: string): Promise<{ p: ChildProcess; grpcPort: number; httpPort: number; stderr: () => string; stop: () => Promise<void> }> {
-  const p = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve", "--workers", "2", "--port", "0", "--http-port", "0", "--redis-url", redisUrl], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  p.stderr!.on("data", (d) => (stderr += d));
-  const exited = new Promise((r) => p.once("exit", r));
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    p.stdout!.on("data", (d) => {
-      out += d;
-      if (out.includes("\n")) resolve(out);
-    });
-    p.once("exit", (c) => reject(new Error(`exited ${c}: ${stderr}`)));
-  });
-  assert.match(line, /workers=2/);
-  return {
-    p,
-    grpcPort: Number(/grpc=[^:]+:(\d+)/.exec(line)![1]),
-    httpPort: Number(/http=[^:]+:(\d+)/.exec(line)![1]),
-    stderr: () => stderr,
-    stop: async () => {
-      p.kill("SIGTERM");
-      await exited;
-    },
-  };
-}
-
 describe("--workers 2 from both ports", { timeout: 240_000, skip: redisSkipReason() }, () => {
   test("connections on the gRPC port and on the HTTP port are served by both worker processes", async (t) => {
     const redis = await startRedisServer();
@@ -128,7 +91,7 @@ describe("--workers 2 from both ports", { timeout: 240_000, skip: redisSkipReaso
     const req = toBinary(GetSignatureRequestSchema, create(GetSignatureRequestSchema, { key }));
 
     const ports: { name: string; port: number; path: string; headers: Record<string, string>; body: Uint8Array; ok: string; decode: (d: Buffer) => { signature?: { key: string } } }[] = [
-      { name: "gRPC", port: srv.grpcPort, path: "/mageflow.v1.SignatureService/GetSignature", headers: { "content-type": "application/grpc", te: "trailers" }, body: grpcFrame(req), ok: "0", decode: (d: Buffer) => fromBinary(GetSignatureResponseSchema, d.subarray(5)) },
+      { name: "gRPC", port: srv.grpcPort, path: "/mageflow.v1.SignatureService/GetSignature", headers: { "content-type": "application/grpc", te: "trailers" }, body: envelope(req), ok: "0", decode: (d: Buffer) => fromBinary(GetSignatureResponseSchema, d.subarray(5)) },
       { name: "HTTP (Connect)", port: srv.httpPort, path: "/mageflow.v1.SignatureService/GetSignature", headers: { "content-type": "application/proto", "connect-protocol-version": "1" }, body: req, ok: "200", decode: (d: Buffer) => fromBinary(GetSignatureResponseSchema, d) },
     ];
     for (const p of ports) {
@@ -178,7 +141,7 @@ describe("--workers 2 from both ports", { timeout: 240_000, skip: redisSkipReaso
     callers.push({
       name: "gRPC connection per call",
       call: async () => {
-        const r = await callOnNewConnection(srv.grpcPort, "/mageflow.v1.SignatureService/GetSignature", { "content-type": "application/grpc", te: "trailers" }, grpcFrame(toBinary(GetSignatureRequestSchema, create(GetSignatureRequestSchema, { key }))));
+        const r = await callOnNewConnection(srv.grpcPort, "/mageflow.v1.SignatureService/GetSignature", { "content-type": "application/grpc", te: "trailers" }, envelope(toBinary(GetSignatureRequestSchema, create(GetSignatureRequestSchema, { key }))));
         r.session.close();
         if (r.status !== "0") throw new Error(`grpc-status ${r.status}`);
       },

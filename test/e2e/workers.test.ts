@@ -4,10 +4,11 @@
  * store refuses workers.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { request } from "node:http";
 import { describe, test } from "node:test";
 import { redisSkipReason, startRedisServer } from "../support/redis-server.js";
+import { startWorkers, workerPids } from "../support/workers-server.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -28,9 +29,6 @@ function call(port: number, method: string, body: object): Promise<{ status: num
   });
 }
 
-const childPids = (pid: number) =>
-  execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)]).toString().trim().split(/\s+/).filter(Boolean).map(Number);
-
 describe("--workers", { timeout: 120_000 }, () => {
   test("is refused for the embedded store, exit code 2", async () => {
     const p = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve", "--workers", "2", "--port", "0", "--http-port", "0"], { env: { ...process.env, REDIS_URL: "" }, stdio: ["ignore", "ignore", "pipe"] });
@@ -44,25 +42,10 @@ describe("--workers", { timeout: 120_000 }, () => {
   test("two workers share both ports; one that dies is replaced; SIGHUP restarts them one at a time without a failed call", { skip: redisSkipReason() }, async (t) => {
     const redis = await startRedisServer();
     t.after(() => redis.stop());
-    const p = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve", "--workers", "2", "--port", "0", "--http-port", "0", "--redis-url", redis.url], { stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    p.stderr!.on("data", (d) => (stderr += d));
-    const exited = new Promise((r) => p.once("exit", r));
-    t.after(async () => {
-      p.kill("SIGTERM");
-      await exited;
-    });
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      p.stdout!.on("data", (d) => {
-        out += d;
-        if (out.includes("\n")) resolve(out);
-      });
-      p.once("exit", (c) => reject(new Error(`exited ${c}: ${stderr}`)));
-    });
-    assert.match(line, /workers=2/);
-    const httpPort = Number(/http=[^:]+:(\d+)/.exec(line)![1]);
-    let workers = childPids(p.pid!);
+    const srv = await startWorkers(redis.url);
+    t.after(() => srv.stop());
+    const { p, httpPort } = srv;
+    let workers = workerPids(p.pid!);
     assert.equal(workers.length, 2, `two worker processes (${workers})`);
 
     const created = await call(httpPort, "CreateSignature", { taskName: "w" });
@@ -82,8 +65,8 @@ describe("--workers", { timeout: 120_000 }, () => {
     })();
 
     process.kill(workers[0], "SIGKILL");
-    for (let i = 0; i < 100 && childPids(p.pid!).filter((x) => x !== workers[0]).length < 2; i++) await sleep(100);
-    const replaced = childPids(p.pid!);
+    for (let i = 0; i < 100 && workerPids(p.pid!).filter((x) => x !== workers[0]).length < 2; i++) await sleep(100);
+    const replaced = workerPids(p.pid!);
     assert.equal(replaced.length, 2, "the dead worker was replaced");
     assert.ok(!replaced.includes(workers[0]));
     failures.length = 0; // calls in flight on the killed worker may fail; from here on none may
@@ -91,11 +74,11 @@ describe("--workers", { timeout: 120_000 }, () => {
     workers = replaced;
     const before = calls;
     p.kill("SIGHUP");
-    for (let i = 0; i < 300 && !stderr.includes("restarted 2 workers"); i++) await sleep(100);
-    assert.ok(stderr.includes("restarted 2 workers"), stderr.slice(-2000));
+    for (let i = 0; i < 300 && !srv.stderr().includes("restarted 2 workers"); i++) await sleep(100);
+    assert.ok(srv.stderr().includes("restarted 2 workers"), srv.stderr().slice(-2000));
     writing = false;
     await writer;
-    const now = childPids(p.pid!);
+    const now = workerPids(p.pid!);
     console.log(`workers ${workers} -> ${now}; ${calls - before} calls during the restart`);
     assert.equal(now.length, 2);
     assert.deepEqual(now.filter((x) => workers.includes(x)), [], "both workers are new processes");

@@ -10,6 +10,7 @@ import { SignatureService, WatchSignaturesRequestSchema } from "../../gen/ts/mag
 import type { RunningServer } from "../../src/server/server.js";
 import { redisSkipReason, startRedisServer, type RedisServer } from "../support/redis-server.js";
 import { startTestServer } from "../support/server.js";
+import { envelope } from "../security/wire.js";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
@@ -99,10 +100,7 @@ describe("watchers that never read (Redis store)", { skip: redisSkipReason(), ti
 function stalledWatcher(port: number, contentType: "application/grpc" | "application/connect+proto"): http2.ClientHttp2Session {
   const session = http2.connect(`http://127.0.0.1:${port}`);
   session.on("error", () => {});
-  const body = toBinary(WatchSignaturesRequestSchema, create(WatchSignaturesRequestSchema, {}));
-  const frame = Buffer.alloc(5 + body.length);
-  frame.writeUInt32BE(body.length, 1);
-  frame.set(body, 5);
+  const frame = envelope(toBinary(WatchSignaturesRequestSchema, create(WatchSignaturesRequestSchema, {})));
   const stream = session.request({ ":method": "POST", ":path": "/mageflow.v1.SignatureService/WatchSignatures", "content-type": contentType, ...(contentType === "application/grpc" && { te: "trailers" }) });
   stream.on("error", () => {});
   stream.end(frame);
