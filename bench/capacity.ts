@@ -14,10 +14,8 @@
  */
 import { spawn } from "node:child_process";
 import { Redis } from "ioredis";
-import { Status } from "../gen/ts/mageflow/v1/signature_pb.js";
-import { newSignatureKey } from "../src/core/keys.js";
 import type { JsonObject } from "../src/core/json.js";
-import type { CreateCommand } from "../src/store/store.js";
+import { createCommand } from "./lib/bodies.js";
 import { cpuMeter, pinned, ROOT, round, startRedis } from "./lib/proc.js";
 import type { LimitConfig, LimitOp, LimitResult } from "./store-limit.js";
 
@@ -76,23 +74,12 @@ async function memoryPerSignature(url: string, variant: string, n: number, kwarg
   const store = await openRedisStore(url, { prefix, activeTtlMs: 24 * 3600_000, doneTtlMs: 3 * 3600_000, historyMax: 100_000, requestIdTtlMs: 24 * 3600_000, now: Date.now });
   const r = new Redis(url);
   const used = async () => Number(/used_memory:(\d+)/.exec(await r.info("memory"))![1]);
-  const cmd = (): CreateCommand => ({
-    key: newSignatureKey(),
-    taskName: "bench.task",
-    kwargs,
-    creationTime: Date.now(),
-    successCallbacks: [],
-    errorCallbacks: [],
-    status: Status.PENDING,
-    returnFieldName: "mageflow_results",
-    metadata: { team: "bench" },
-    requestId: "",
-  });
-  const first = (await store.create(cmd())).record.key;
+
+  const first = (await store.create(createCommand(kwargs))).record.key;
   const before = await used();
   let next = 1;
   await Promise.all(Array.from({ length: 32 }, async () => {
-    while (next++ < n) await store.create(cmd());
+    while (next++ < n) await store.create(createCommand(kwargs));
   }));
   const after = await used();
   const keys = await r.keys(`*${prefix}*`);

@@ -15,10 +15,9 @@
  */
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
-import { Status } from "../gen/ts/mageflow/v1/signature_pb.js";
-import { newSignatureKey } from "../src/core/keys.js";
 import { TRANSITIONS } from "../src/core/status.js";
-import type { CreateCommand, Store } from "../src/store/store.js";
+import type { Store } from "../src/store/store.js";
+import { createCommand } from "./lib/bodies.js";
 import type { Cell } from "./lib/drivers.js";
 
 /** The engine run id the store limit records for a run it made. */
@@ -45,18 +44,6 @@ export interface LimitResult extends Cell {
   firstError?: string;
 }
 
-const createCommand = (): CreateCommand => ({
-  key: newSignatureKey(),
-  taskName: "bench.task",
-  kwargs: { a: 1, b: "x" },
-  creationTime: Date.now(),
-  successCallbacks: [],
-  errorCallbacks: [],
-  status: Status.PENDING,
-  returnFieldName: "mageflow_results",
-  metadata: { team: "bench" },
-  requestId: "",
-});
 
 async function main() {
   const cfg = JSON.parse(process.argv[2]) as LimitConfig;

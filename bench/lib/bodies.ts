@@ -12,6 +12,10 @@ import {
   WatchSignaturesRequestSchema,
 } from "../../gen/ts/mageflow/v1/signature_service_pb.js";
 import { CompleteTaskRequestSchema, StartTaskRequestSchema } from "../../gen/ts/mageflow/v1/worker_service_pb.js";
+import { Status } from "../../gen/ts/mageflow/v1/signature_pb.js";
+import type { JsonObject } from "../../src/core/json.js";
+import { newSignatureKey } from "../../src/core/keys.js";
+import type { CreateCommand } from "../../src/store/store.js";
 import type { Step } from "./drivers.js";
 
 const enc = <D extends DescMessage>(schema: D, init: MessageInitShape<D>) => toBinary(schema, create(schema, init));
@@ -33,6 +37,20 @@ export const PATH = {
 };
 
 export const TASK = "bench.task";
+
+/** What `body.create()` asks for, as the store's own command (for the benches that call the store directly). */
+export const createCommand = (kwargs: JsonObject = { a: 1, b: "x" }): CreateCommand => ({
+  key: newSignatureKey(),
+  taskName: TASK,
+  kwargs,
+  creationTime: Date.now(),
+  successCallbacks: [],
+  errorCallbacks: [],
+  status: Status.PENDING,
+  returnFieldName: "mageflow_results",
+  metadata: { team: "bench" },
+  requestId: "",
+});
 
 export const body = {
   create: () => enc(CreateSignatureRequestSchema, { taskName: TASK, kwargs: { a: 1, b: "x" }, metadata: { team: "bench" } }),
