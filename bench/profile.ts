@@ -10,10 +10,10 @@
  */
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
-import { spawn } from "node:child_process";
 import { body, decode, PATH, steps } from "./lib/bodies.js";
 import { h2load, loadgen } from "./lib/drivers.js";
-import { pinned, ROOT, sleep, startRedis, startService } from "./lib/proc.js";
+import { ROOT, sleep, startRedis, startService } from "./lib/proc.js";
+import { watchersUnderWrites } from "./lib/watchers.js";
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -268,20 +268,10 @@ async function main() {
       const w = await loadgen({ addr, concurrency: 64, sequences: base.slice(0, 100).map((k, i) => [{ path: PATH.update, body: body.update(k, i) }]), mode: "cycle", rate, timing: T });
       console.error(`writer at ${rate}/s: ${JSON.stringify(w.cell)}`);
     } else if (scenario === "watch") {
-      const [cmd, args] = pinned("load", `${ROOT}bench/go-noop/bin/watchers`, ["-addr", addr, "-n", opt("watchers", "1000"), "-conns", "10", "-body", Buffer.from(body.watch(500)).toString("base64"), "-warmup", "500ms", "-duration", `${seconds * 1000}ms`]);
       loadFrom = (Date.now() - launched) / 1000;
-      const w = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
-      let out = "";
-      await new Promise<void>((resolve) =>
-        w.stdout.on("data", (d) => {
-          out += d;
-          if (out.includes("ready")) resolve();
-        }),
-      );
-      const writer = loadgen({ addr, concurrency: 64, sequences: base.slice(0, 100).map((k, i) => [{ path: PATH.update, body: body.update(k, i) }]), mode: "cycle", rate: 500, timing: { warmupS: 0.5, durationS: seconds + 0.3 } });
-      await new Promise<void>((resolve) => w.once("exit", () => resolve()));
-      console.error(`watchers: ${out.trim().split("\n").pop()}`);
-      console.error(`writer: ${JSON.stringify((await writer).cell)}`);
+      const { report, writer } = await watchersUnderWrites({ addr, watchers: Number(opt("watchers", "1000")), keys: base.slice(0, 100), rate: 500, timing: { warmupS: 0.5, durationS: seconds } });
+      console.error(`watchers: ${JSON.stringify(report)}`);
+      console.error(`writer: ${JSON.stringify(writer)}`);
     } else {
       for (const what of scenario === "unary" ? ["get", "update", "suspend+resume", "create", "run"] : [scenario]) {
         console.error(`${what}: ${JSON.stringify(await run(what))}`);

@@ -25,6 +25,7 @@ import { swarmSection, swarmTable, type SwarmBenchResult } from "./swarm.js";
 import { latencyC1, latencyTable, type LatencyResult } from "./latency.js";
 import { watchWorkers, watchWorkersTable, workersTable, workersThroughput, type WatchWorkersRow, type WorkersResult } from "./workers.js";
 import { capacity } from "./capacity.js";
+import { watchersUnderWrites } from "./lib/watchers.js";
 
 // ---------------------------------------------------------------- options
 
@@ -484,57 +485,31 @@ async function watchFanout(redisUrl: string | undefined, redisPid: number | unde
       const keys = await createMany(addr, QUICK ? 32 : 100);
       await sleep(200);
       const rssBefore = rssMiB(srv.pid);
-      const watchers = spawn(
-        ...pinned("load", `${ROOT}bench/go-noop/bin/watchers`, [
-          "-addr", addr, "-n", String(n), "-conns", String(Math.max(1, Math.ceil(n / 100))), "-body", Buffer.from(body.watch(500)).toString("base64"), "-warmup", `${WATCH_T.warmupS * 1000}ms`, "-duration", `${WATCH_T.durationS * 1000}ms`]),
-        { stdio: ["ignore", "pipe", "pipe"] },
-      );
-      let wout = "";
-      let werr = "";
-      watchers.stderr.on("data", (d) => (werr += d));
-      const ready = new Promise<void>((resolve, reject) => {
-        watchers.stdout.on("data", (d) => {
-          wout += d;
-          if (wout.includes("ready")) resolve();
-        });
-        watchers.once("exit", (code) => reject(new Error(`watchers exited ${code} before ready: ${werr.slice(-1000)}`)));
-      });
-      const done = new Promise<string>((resolve, reject) =>
-        watchers.once("exit", (code) => (code === 0 ? resolve(wout) : reject(new Error(`watchers exited ${code}: ${werr.slice(-1000)}`)))),
-      );
-      await ready;
       let peak = rssBefore;
-      const sampler = setInterval(() => (peak = Math.max(peak, rssMiB(srv.pid))), 200);
-      const meter = cpuMeter({ server: srv.pid, redis: redisPid });
-      const writer = loadgen({
+      let sampler: NodeJS.Timeout | undefined;
+      let meter: (() => Record<string, number | undefined>) | undefined;
+      const { report: res, writer } = await watchersUnderWrites({
         addr,
-        concurrency: 64,
-        sequences: keys.map((k, i) => [{ path: PATH.update, body: body.update(k, i) }]),
-        mode: "cycle",
+        watchers: n,
+        keys,
         rate: WATCH_RATE,
-        timing: { warmupS: WATCH_T.warmupS, durationS: WATCH_T.durationS + 0.3 },
+        timing: WATCH_T,
+        onReady: () => {
+          sampler = setInterval(() => (peak = Math.max(peak, rssMiB(srv.pid))), 200);
+          meter = cpuMeter({ server: srv.pid, redis: redisPid });
+        },
       });
-      const [wres, w] = await Promise.all([done, writer]);
-      const cpu = meter();
+      const cpu = meter!();
       clearInterval(sampler);
-      const res = JSON.parse(wres.trim().split("\n").pop()!) as {
-        eventsPerS: number;
-        p50Ms: number;
-        p99Ms: number;
-        maxMs: number;
-        streamErrors: Record<string, number>;
-        firstError?: string;
-        openMs: number;
-      };
       const row: WatchRow = {
         watchers: n,
         store: srv.store,
         targetRate: WATCH_RATE,
-        writerRate: w.cell.ops,
-        writerP99Ms: w.cell.p99Ms,
-        writerErrors: w.cell.errors,
+        writerRate: writer.ops,
+        writerP99Ms: writer.p99Ms,
+        writerErrors: writer.errors,
         deliveredPerS: round(res.eventsPerS),
-        expectedPerS: round(w.cell.ops * n),
+        expectedPerS: round(writer.ops * n),
         p50Ms: res.p50Ms,
         p99Ms: res.p99Ms,
         maxMs: res.maxMs,

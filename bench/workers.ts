@@ -14,10 +14,11 @@
  * Ops per server CPU-second (ops/s ÷ the server processes' cores) is the figure that does not depend
  * on who else had the cores.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { body, decode, PATH, steps } from "./lib/bodies.js";
 import { h2load, loadgen, type Cell, type Timing } from "./lib/drivers.js";
-import { cpuSeconds, GO_BIN, launch, pinning, round, sleep, startRedis, type Proc } from "./lib/proc.js";
+import { cpuSeconds, launch, pinning, round, sleep, startRedis, type Proc } from "./lib/proc.js";
+import { watchersUnderWrites } from "./lib/watchers.js";
 
 export type WorkersOp = "get" | "update" | "create";
 
@@ -187,31 +188,16 @@ export async function watchWorkers(o: { watchers: number; rate: number; runs: nu
           const created = await loadgen({ addr, concurrency: 32, sequences: Array.from({ length: 100 }, () => steps.create()), mode: "once", timing: { warmupS: 0, durationS: 60 }, capture: true });
           const keys = created.captured.map((r) => decode.createdKey(r[0]));
           await sleep(300);
-          const w = spawn(`${GO_BIN}watchers`, ["-addr", addr, "-n", String(o.watchers), "-conns", String(Math.max(1, Math.ceil(o.watchers / 100))), "-body", Buffer.from(body.watch(500)).toString("base64"), "-warmup", `${o.timing.warmupS * 1000}ms`, "-duration", `${o.timing.durationS * 1000}ms`], { stdio: ["ignore", "pipe", "pipe"] });
-          let out = "";
-          let err = "";
-          w.stderr.on("data", (d) => (err += d));
-          const ready = new Promise<void>((resolve, reject) => {
-            w.stdout.on("data", (d) => {
-              out += d;
-              if (out.includes("ready")) resolve();
-            });
-            w.once("exit", (code) => reject(new Error(`watchers exited ${code} before ready: ${err.slice(-500)}`)));
-          });
-          const done = new Promise<string>((resolve, reject) => w.once("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`watchers exited ${code}: ${err.slice(-500)}`)))));
-          await ready;
-          const m = meter(s, redis.pid);
-          const writer = loadgen({ addr, concurrency: 64, sequences: keys.map((k, i) => [{ path: PATH.update, body: body.update(k, i) }]), mode: "cycle", rate: o.rate, timing: { warmupS: o.timing.warmupS, durationS: o.timing.durationS + 0.3 } });
-          const [res, wr] = await Promise.all([done, writer]);
-          const cpu = m();
-          const r = JSON.parse(res.trim().split("\n").pop()!) as { eventsPerS: number; p50Ms: number; p99Ms: number; maxMs: number; streamErrors: Record<string, number> };
+          let m: ReturnType<typeof meter> | undefined;
+          const { report: r, writer } = await watchersUnderWrites({ addr, watchers: o.watchers, keys, rate: o.rate, timing: o.timing, onReady: () => (m = meter(s, redis.pid)) });
+          const cpu = m!();
           const row: WatchWorkersRow = {
             workers,
             run,
             watchers: o.watchers,
-            writerRate: wr.cell.ops,
+            writerRate: writer.ops,
             deliveredPerS: round(r.eventsPerS),
-            expectedPerS: round(wr.cell.ops * o.watchers),
+            expectedPerS: round(writer.ops * o.watchers),
             p50Ms: r.p50Ms,
             p99Ms: r.p99Ms,
             maxMs: r.maxMs,
