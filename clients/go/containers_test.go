@@ -10,12 +10,7 @@ import (
 
 // Chain, Swarm, AddSwarmTasks, CloseSwarm and LoadContainer against a live server (docs/containers.md).
 func TestContainersLive(t *testing.T) {
-	addr := startServer(t)
-	c, err := mageflow.Dial(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, startServer(t))
 	ctx := context.Background()
 	sign := func(name string) string {
 		s, err := c.Sign(ctx, name, nil)
@@ -58,12 +53,7 @@ func TestContainersLive(t *testing.T) {
 
 // ChainOf, SwarmOf and AddSwarmTasksOf create inline children in the same step as their container.
 func TestInlineContainerTasksLive(t *testing.T) {
-	addr := startServer(t)
-	c, err := mageflow.Dial(context.Background(), addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := dial(t, startServer(t))
 	ctx := context.Background()
 	inline := func(name string, kwargs map[string]any) *mageflow.ContainerTask {
 		task, err := mageflow.InlineTask(name, kwargs)
